@@ -1,0 +1,133 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh end to end on the tiny synthetic dataset (CPU)."""
+import os
+import os.path as osp
+import pickle
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from videoalign.testing import QUICKSTART_CONFIG, REPO_ROOT, run_tool, tiny_run_options
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _final_state(work_dir: str) -> dict:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        path = f.read().strip()
+    return torch.load(path, map_location='cpu', weights_only=False)
+
+
+def test_train_then_test(tiny_synthetic, tmp_path):
+    work_dir = str(tmp_path / 'work')
+    run_tool(['python', 'tools/train.py', QUICKSTART_CONFIG, '--work-dir', work_dir, '--seed', '1'] +
+             tiny_run_options(tiny_synthetic, max_epochs=2))
+    assert {'epoch_1.pth', 'epoch_2.pth', 'last_checkpoint'} <= set(os.listdir(work_dir))
+    ckpt = _final_state(work_dir)
+    assert ckpt['meta']['epoch'] == 2 and ckpt['meta']['seed'] == 1
+
+    dump = str(tmp_path / 'preds.pkl')
+    proc = run_tool(['python', 'tools/test.py', QUICKSTART_CONFIG, osp.join(work_dir, 'epoch_2.pth'),
+                     '--work-dir', str(tmp_path / 'test'), '--dump', dump] + tiny_run_options(tiny_synthetic))
+    metrics = re.search(r'^test metrics: .*"acc/top1": ([0-9.]+)', proc.stdout, re.M)
+    assert metrics is not None, proc.stdout[-2000:]
+    assert 0.0 <= float(metrics.group(1)) <= 1.0
+    with open(dump, 'rb') as f:
+        preds = pickle.load(f)
+    assert len(preds) == 20 and preds[0]['pred_score'].shape == (10, )  # 2 test clips x 10 classes
+
+
+def test_test_tool_errors(tmp_path):
+    proc = run_tool(['python', 'tools/test.py', QUICKSTART_CONFIG, str(tmp_path / 'nope.pth')], check=False)
+    assert proc.returncode != 0 and 'nope.pth does not exist' in proc.stderr
+    proc = run_tool(['python', 'tools/train.py', str(tmp_path / 'missing_config.py')], check=False)
+    assert proc.returncode != 0 and 'missing_config.py does not exist' in proc.stderr
+
+
+def test_load_from_wrong_checkpoint_names_keys(tiny_synthetic, tmp_path):
+    bad = str(tmp_path / 'bad.pth')
+    torch.save({'state_dict': {'backbone.not_a_layer.weight': torch.zeros(1)}}, bad)
+    proc = run_tool(['python', 'tools/train.py', QUICKSTART_CONFIG, '--work-dir', str(tmp_path / 'w')] +
+                    tiny_run_options(tiny_synthetic, max_epochs=1) + [f'load_from={bad}'])
+    # mmengine loads non-strictly and reports both sides; the run goes on from the initial weights
+    assert 'unexpected key in source state_dict: backbone.not_a_layer.weight' in proc.stdout
+    assert 'missing keys in source state_dict: backbone.conv1.conv.weight' in proc.stdout
+
+
+def test_corrupt_video_is_skipped_and_reported(tiny_synthetic, tmp_path):
+    data = str(tmp_path / 'data')
+    shutil.copytree(tiny_synthetic, data)
+    corrupt = osp.join(data, 'videos', 'train', 'grow_0001.mp4')
+    with open(corrupt, 'wb') as f:
+        f.write(os.urandom(2048))
+    truncated = osp.join(data, 'videos', 'val', 'shrink_0000.mp4')
+    with open(truncated, 'r+b') as f:
+        f.truncate(osp.getsize(truncated) // 3)
+    work_dir = str(tmp_path / 'work')
+    proc = run_tool(['python', 'tools/train.py', QUICKSTART_CONFIG, '--work-dir', work_dir] +
+                    tiny_run_options(data, max_epochs=2))
+    out = proc.stdout + proc.stderr
+    assert f'skipping unreadable video {corrupt}' in out
+    assert re.search(r'skipped 1 unreadable video\(s\) in iteration \d+: ' + re.escape(corrupt), out)
+    assert re.search(r'skipped_videos: [12]', out)  # the running count in the training log
+    with open(osp.join(work_dir, 'skipped_videos.txt')) as f:
+        assert f.read().split() == [corrupt]
+    # validation: the truncated video is reported and left out of the metrics, and the run still finishes
+    assert f'unreadable video(s) were not evaluated: {truncated}' in out
+    assert 'acc/skipped_videos: 1' in out
+    assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
+
+
+def _dist_train(work_dir: str, data: str, max_epochs: int, extra: list = ()) -> list:
+    return ['bash', 'tools/dist_train.sh', QUICKSTART_CONFIG, '2', '--work-dir', work_dir, *extra
+            ] + tiny_run_options(data, max_epochs=max_epochs, batch_size=3)
+
+
+def test_dist_train_two_cpu_ranks_kill_and_resume(tiny_synthetic, tmp_path):
+    """Two gloo ranks train, are killed mid-run, resume from the last checkpoint and end with equal weights."""
+    work_dir = str(tmp_path / 'work')
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1',
+               PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    log_path = tmp_path / 'first_run.log'
+    with open(log_path, 'w') as log:
+        first = subprocess.Popen(_dist_train(work_dir, tiny_synthetic, max_epochs=8), cwd=REPO_ROOT, env=env,
+                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 300
+    while not osp.isfile(osp.join(work_dir, 'epoch_2.pth')):
+        assert first.poll() is None, log_path.read_text()[-4000:]
+        assert time.time() < deadline, 'no checkpoint within 300 s'
+        time.sleep(0.05)
+    # as a user's Ctrl-C or a scheduler's SIGTERM would: torchrun passes it on to both ranks
+    os.killpg(first.pid, signal.SIGTERM)
+    first.wait(timeout=120)
+    assert not osp.isfile(osp.join(work_dir, 'epoch_8.pth')), 'the first run finished before it was killed'
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        resumed_from = f.read().strip()
+    done = int(re.search(r'epoch_(\d+)\.pth', resumed_from).group(1))
+
+    env['PORT'] = str(_free_port())
+    proc = subprocess.run(_dist_train(work_dir, tiny_synthetic, max_epochs=8, extra=['--resume']), cwd=REPO_ROOT,
+                          env=env, capture_output=True, encoding='utf-8', errors='replace', timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    assert f'Auto resumed from the latest checkpoint {resumed_from}' in out and f'resumed epoch: {done}' in out
+    assert f'Epoch(train) [{done + 1}]' in out and f'Epoch(train) [{done}]' not in out
+    assert 'weights identical on all 2 rank(s)' in out
+    assert _final_state(work_dir)['meta']['epoch'] == 8
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU-only error')
+def test_amp_without_gpu_is_a_clear_error(tiny_synthetic, tmp_path):
+    proc = run_tool(['python', 'tools/train.py', QUICKSTART_CONFIG, '--amp', '--work-dir', str(tmp_path)],
+                    check=False)
+    assert proc.returncode != 0 and '--amp needs a GPU' in proc.stderr

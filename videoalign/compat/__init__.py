@@ -1,0 +1,44 @@
+"""The one place where videoalign works around defects of its pinned dependencies.
+
+Nothing else in videoalign patches third-party code. Each defect below was reproduced on the pinned stack
+(``requirements/pinned-cpu-py311.txt``); see ``docs/get_started.md`` for the user-facing summary.
+
+1. mmaction2 1.2.0's wheel lacks ``mmaction/models/localizers/drn/`` although ``mmaction.models`` imports it:
+   :func:`~videoalign.compat.mmaction_packaging.provide_missing_drn` installs a stand-in module, so that
+   ``import mmaction.models`` (and every registry lookup that falls back to mmaction's scope) works. Using DRN
+   itself raises an ``ImportError`` that says why.
+2. torch >= 2.6 loads checkpoints with ``weights_only=True`` by default, which mmengine 0.10.7 does not override,
+   so resuming or ``load_from`` of any Runner-written checkpoint fails. :mod:`~videoalign.compat.checkpoint`
+   re-registers mmengine's local-file scheme (full unpickling: these are files the user's own runs wrote) and its
+   http(s) scheme (tensors and plain containers only: a file from the network never runs code).
+3. mmengine's distributed launch assumes CUDA: :mod:`~videoalign.compat.distributed` initialises a gloo process
+   group before the Runner is built and selects a DDP wrapper that accepts CPU modules.
+4. mmaction2's ``SwinTransformer3D`` with ``pretrained=None`` also needs ``pretrained2d=False``:
+   :mod:`~videoalign.compat.swin` registers a drop-in subclass in videoalign's scope that sets it.
+5. NumPy 2 removed ``np.Inf`` and ``np.NAN``, still used by mmaction2's pose and AVA code:
+   :func:`~videoalign.compat.mmaction_packaging.restore_numpy_aliases` restores the two aliases.
+
+:func:`apply` runs items 1, 2 and 5 when ``videoalign`` is imported; items 3 and 4 act through the config (the
+training tools call :func:`~videoalign.compat.distributed.setup_distributed`).
+"""
+from .checkpoint import load_checkpoint_safely, register_checkpoint_schemes
+from .distributed import CPUDistributedDataParallel, setup_distributed
+from .mmaction_packaging import provide_missing_drn, restore_numpy_aliases
+
+__all__ = [
+    'apply', 'load_checkpoint_safely', 'setup_distributed', 'CPUDistributedDataParallel',
+    'register_checkpoint_schemes', 'provide_missing_drn', 'restore_numpy_aliases'
+]
+
+_applied = False
+
+
+def apply() -> None:
+    """Apply the import-time work-arounds (idempotent)."""
+    global _applied
+    if _applied:
+        return
+    restore_numpy_aliases()
+    provide_missing_drn()
+    register_checkpoint_schemes()
+    _applied = True

@@ -1,0 +1,126 @@
+"""mmaction2's VideoDataset with checked annotation files and unreadable videos skipped instead of fatal."""
+import logging
+import os.path as osp
+from typing import List
+
+from mmaction.datasets import VideoDataset as _MMActionVideoDataset
+from mmengine.logging import print_log
+
+from ..registry import DATASETS
+
+SKIPPED_KEY = 'skipped_videos'
+
+
+def video_is_readable(path: str) -> bool:
+    """Whether decord can open ``path`` and decode its first and last frames.
+
+    Args:
+        path (str): Path of a video file.
+
+    Returns:
+        bool: False for a missing, empty, truncated or otherwise undecodable file.
+    """
+    import decord
+    if not osp.isfile(path) or osp.getsize(path) == 0:
+        return False
+    try:
+        reader = decord.VideoReader(path, num_threads=1)
+        if len(reader) == 0:
+            return False
+        reader.get_batch([0, len(reader) - 1])
+    except Exception:  # decord raises DECORDError, RuntimeError or IndexError, depending on the damage
+        return False
+    return True
+
+
+@DATASETS.register_module()
+class VideoDataset(_MMActionVideoDataset):
+    """mmaction2's ``VideoDataset`` that checks its annotation file and survives unreadable videos.
+
+    Registered under mmaction2's name in videoalign's scope, so an mmaction2 config with
+    ``default_scope='videoalign'`` gets this behaviour without change. Differences:
+
+    - A missing annotation file, or a line that is not ``<path> <label>`` (``<path> <label> <label> ...`` for
+      ``multi_class``), raises an error that names the file, the line number and the line.
+    - When the pipeline fails on a video that decord cannot read (missing, empty, truncated, corrupt), the video is
+      reported and another sample is drawn in its place; the stand-in carries the skipped paths in its metainfo
+      (``skipped_videos``), which :class:`~videoalign.engine.hooks.SkippedVideoHook` counts in the training log and
+      :class:`~videoalign.evaluation.AccMetric` leaves out of the metrics. An error on a readable video is a bug
+      in the pipeline and is raised as is.
+
+    Args:
+        ann_file (str): Path to the annotation file.
+        pipeline (list): Data transforms.
+        max_skips (int): How many unreadable videos in a row are skipped before giving up. Defaults to 50.
+        **kwargs: Other arguments of mmaction2's ``VideoDataset`` (``data_prefix``, ``multi_class``,
+            ``num_classes``, ``start_index``, ``modality``, ``test_mode``, ``delimiter``).
+    """
+
+    def __init__(self, ann_file: str, pipeline: list, max_skips: int = 50, **kwargs) -> None:
+        self.max_skips = max_skips
+        super().__init__(ann_file, pipeline, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Parse the annotation file, with errors that say where and what was expected."""
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(
+                f'annotation file {self.ann_file} does not exist (expected one "<path> <label>" line per video)')
+        expected = '<path> <label> [<label> ...]' if self.multi_class else '<path> <label>'
+        data_list = []
+        with open(self.ann_file, encoding='utf-8') as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                fields = line.strip().split(self.delimiter)
+                try:
+                    if self.multi_class:
+                        if self.num_classes is None:
+                            raise ValueError('multi_class=True needs num_classes')
+                        filename, label = fields[0], [int(x) for x in fields[1:]]
+                    elif len(fields) == 1:
+                        filename, label = fields[0], -1
+                    elif len(fields) == 2:
+                        filename, label = fields[0], int(fields[1])
+                    else:
+                        raise ValueError(f'{len(fields)} fields')
+                except ValueError as err:
+                    raise ValueError(f'{self.ann_file}:{lineno}: cannot parse {line.strip()!r} ({err}); '
+                                     f'expected "{expected}" separated by {self.delimiter!r}') from None
+                if self.data_prefix.get('video') is not None:
+                    filename = osp.join(self.data_prefix['video'], filename)
+                data_list.append(dict(filename=filename, label=label))
+        if not data_list:
+            raise ValueError(f'annotation file {self.ann_file} lists no videos')
+        return data_list
+
+    def __getitem__(self, idx: int) -> dict:
+        """The ``idx``-th sample; an unreadable video is replaced by another sample that records it."""
+        if not self._fully_initialized:
+            self.full_init()
+        skipped = []
+        for _ in range(self.max_refetch + 1):
+            try:
+                data = self.prepare_data(idx)
+            except Exception as err:
+                path = self.get_data_info(idx)['filename']
+                if video_is_readable(path):
+                    raise  # the video is fine: the error is the pipeline's
+                print_log(f'skipping unreadable video {path}: {type(err).__name__}: {err}', logger='current',
+                          level=logging.WARNING)
+                skipped.append(path)
+                if len(skipped) > self.max_skips:
+                    raise RuntimeError(
+                        f'{len(skipped)} videos in a row could not be read (last: {path}); check the videos under '
+                        f'{self.data_prefix.get("video")} listed in {self.ann_file}') from err
+                # test mode walks forward so that evaluation stays deterministic; training draws at random
+                idx = (idx + 1) % len(self) if self.test_mode else self._rand_another()
+                continue
+            if data is None:  # a random transform asked for another sample
+                if self.test_mode:
+                    raise RuntimeError(f'the test pipeline returned None for {self.get_data_info(idx)["filename"]}')
+                idx = self._rand_another()
+                continue
+            if skipped:
+                data['data_samples'].set_metainfo({SKIPPED_KEY: skipped})
+            return data
+        raise RuntimeError(f'no sample could be prepared after {self.max_refetch + 1} tries from {self.ann_file}')

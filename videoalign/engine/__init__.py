@@ -1,0 +1,5 @@
+"""Training machinery: hooks and the Runner set-up used by the tools."""
+from .hooks import SkippedVideoHook, WeightSyncCheckHook
+from .runner_builder import build_runner, default_work_dir, load_config
+
+__all__ = ['SkippedVideoHook', 'WeightSyncCheckHook', 'build_runner', 'default_work_dir', 'load_config']

@@ -1,0 +1,4 @@
+"""Evaluation metrics."""
+from .metrics import AccMetric
+
+__all__ = ['AccMetric']

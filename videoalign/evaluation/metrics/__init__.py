@@ -1,0 +1,4 @@
+"""Metrics."""
+from .acc_metric import AccMetric
+
+__all__ = ['AccMetric']
