@@ -147,3 +147,8 @@ def test_setup_distributed_on_cpu(monkeypatch):
     finally:
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
+
+
+def test_mmcv_lite_warning_is_filtered():
+    proc = _python('import videoalign, mmcv.cnn.bricks.transformer')
+    assert proc.returncode == 0 and 'MultiScaleDeformableAttention' not in proc.stderr

@@ -292,3 +292,10 @@ def test_video_is_readable(video_dir):
     for name in ('garbage.mp4', 'truncated.mp4', 'empty.mp4', 'missing.mp4'):
         assert video_is_readable(_path(video_dir, name)) is False, name
     assert video_is_readable(video_dir) is False  # a folder
+
+
+def test_wrong_delimiter_is_an_error(tmp_path):
+    ann = tmp_path / 'tabs.txt'
+    ann.write_text('a.mp4\t0\n')
+    with pytest.raises(ValueError, match=r'tabs.txt:1:.*not separated by the delimiter'):
+        VideoDataset(str(ann), pipeline=[])

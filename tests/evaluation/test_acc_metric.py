@@ -92,11 +92,6 @@ def test_through_mmengine_evaluator():
     assert evaluator.evaluate(3) == {'acc/top1': pytest.approx(0.5), 'acc/skipped_videos': 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='videoalign/evaluation/metrics/acc_metric.py:28 appends one result per skipped path, so a stand-in '
-    'that records two skipped videos adds an extra result and BaseMetric.evaluate(size) (collect_results keeps '
-    'results[:size]) drops the last scored sample')
 def test_stand_in_for_two_videos_keeps_every_scored_sample():
     # test mode over [good, bad, bad, good]: index 1 and 2 both evaluate index 3 in their place
     samples = [_sample(0, 0), _sample(3, 0, ['v1.mp4', 'v2.mp4']), _sample(3, 0, ['v2.mp4']), _sample(3, 0)]

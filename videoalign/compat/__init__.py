@@ -17,17 +17,19 @@ Nothing else in videoalign patches third-party code. Each defect below was repro
    :mod:`~videoalign.compat.swin` registers a drop-in subclass in videoalign's scope that sets it.
 5. NumPy 2 removed ``np.Inf`` and ``np.NAN``, still used by mmaction2's pose and AVA code:
    :func:`~videoalign.compat.mmaction_packaging.restore_numpy_aliases` restores the two aliases.
+6. mmcv-lite warns on every import that its compiled ops are missing (used by nothing here):
+   :func:`~videoalign.compat.mmaction_packaging.quiet_mmcv_lite` filters that one warning.
 
-:func:`apply` runs items 1, 2 and 5 when ``videoalign`` is imported; items 3 and 4 act through the config (the
+:func:`apply` runs items 1, 2, 5 and 6 when ``videoalign`` is imported; items 3 and 4 act through the config (the
 training tools call :func:`~videoalign.compat.distributed.setup_distributed`).
 """
 from .checkpoint import load_checkpoint_safely, register_checkpoint_schemes
 from .distributed import CPUDistributedDataParallel, setup_distributed
-from .mmaction_packaging import provide_missing_drn, restore_numpy_aliases
+from .mmaction_packaging import provide_missing_drn, quiet_mmcv_lite, restore_numpy_aliases
 
 __all__ = [
     'apply', 'load_checkpoint_safely', 'setup_distributed', 'CPUDistributedDataParallel',
-    'register_checkpoint_schemes', 'provide_missing_drn', 'restore_numpy_aliases'
+    'register_checkpoint_schemes', 'provide_missing_drn', 'quiet_mmcv_lite', 'restore_numpy_aliases'
 ]
 
 _applied = False
@@ -39,6 +41,7 @@ def apply() -> None:
     if _applied:
         return
     restore_numpy_aliases()
+    quiet_mmcv_lite()
     provide_missing_drn()
     register_checkpoint_schemes()
     _applied = True

@@ -3,6 +3,7 @@ import importlib.util
 import os.path as osp
 import sys
 import types
+import warnings
 
 import numpy as np
 
@@ -58,3 +59,12 @@ def restore_numpy_aliases() -> list:
             setattr(np, name, value)
             restored.append(name)
     return restored
+
+
+def quiet_mmcv_lite() -> None:
+    """Silence mmcv-lite's import-time warning that its compiled ops are missing.
+
+    ``mmcv.cnn.bricks.transformer`` warns on every import that ``MultiScaleDeformableAttention`` needs full mmcv;
+    nothing in videoalign or in mmaction2's recognition path uses it, so the warning is noise in every log.
+    """
+    warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``', category=UserWarning)

@@ -78,6 +78,8 @@ class VideoDataset(_MMActionVideoDataset):
                             raise ValueError('multi_class=True needs num_classes')
                         filename, label = fields[0], [int(x) for x in fields[1:]]
                     elif len(fields) == 1:
+                        if len(fields[0].split()) > 1:
+                            raise ValueError(f'fields are not separated by the delimiter {self.delimiter!r}')
                         filename, label = fields[0], -1
                     elif len(fields) == 2:
                         filename, label = fields[0], int(fields[1])

@@ -52,4 +52,4 @@ def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
         if top not in known:
             close = difflib.get_close_matches(top, known, n=3, cutoff=0.6)
             hint = f'; did you mean {", ".join(repr(c) for c in close)}?' if close else ''
-            raise KeyError(f'--cfg-options {option}: {cfg.filename} has no key {top!r}{hint}')
+            raise KeyError(f'--cfg-options {option}: {cfg.filename or "<dict>"} has no key {top!r}{hint}')

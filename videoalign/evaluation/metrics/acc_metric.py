@@ -20,19 +20,20 @@ class AccMetric(_MMActionAccMetric):
     """
 
     def process(self, data_batch: Any, data_samples: Sequence[Dict]) -> None:
-        """Score the samples of one batch, recording skipped videos instead of scoring their stand-ins."""
+        """Score the samples of one batch; a stand-in adds one record of the videos it replaced instead."""
         kept = []
         for sample in data_samples:
             skipped = sample.get(SKIPPED_KEY)
             if skipped:
-                self.results.extend({SKIPPED_KEY: path} for path in skipped)
+                # exactly one result per sample: mmengine truncates the gathered results to the dataset size
+                self.results.append({SKIPPED_KEY: list(skipped)})
             else:
                 kept.append(sample)
         super().process(data_batch, kept)
 
     def compute_metrics(self, results: List) -> Dict:
         """Metrics over the scored samples, plus the count of skipped videos."""
-        skipped = sorted({r[SKIPPED_KEY] for r in results if SKIPPED_KEY in r})
+        skipped = sorted({path for r in results if SKIPPED_KEY in r for path in r[SKIPPED_KEY]})
         metrics = super().compute_metrics([r for r in results if SKIPPED_KEY not in r])
         if skipped:
             print_log(f'{len(skipped)} unreadable video(s) were not evaluated: {", ".join(skipped)}',
