@@ -17,14 +17,25 @@ CONFIGS = sorted(
 SCHEDULES = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', '_base_', 'schedules', '*.py')))
 
 
+_BUILT = {}  # model configs already built, by their text: configs that differ only in data build once
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO_ROOT))
 def test_config_builds(path):
     cfg = Config.fromfile(path)
     check_config_keys(cfg)
     assert cfg.default_scope == 'videoalign'
-    init_default_scope('videoalign')
-    model = MODELS.build(cfg.model)
-    assert sum(p.numel() for p in model.parameters()) > 0
+    head = cfg.model.get('cls_head', {})
+    if isinstance(head.get('class_names'), str) and not osp.isfile(head.class_names):
+        # dataset files are not here: stand-in names, as many as the config declares
+        head.class_names = [f'class {i}' for i in range(head.num_classes)]
+    key = repr(cfg.model.to_dict())
+    if key not in _BUILT:
+        init_default_scope('videoalign')
+        model = MODELS.build(cfg.model)
+        _BUILT[key] = sum(p.numel() for p in model.parameters())
+        del model
+    assert _BUILT[key] > 0
 
 
 @pytest.mark.parametrize('path', SCHEDULES, ids=osp.basename)

@@ -299,3 +299,17 @@ def test_wrong_delimiter_is_an_error(tmp_path):
     ann.write_text('a.mp4\t0\n')
     with pytest.raises(ValueError, match=r'tabs.txt:1:.*not separated by the delimiter'):
         VideoDataset(str(ann), pipeline=[])
+
+
+def test_few_shot_subset_is_deterministic(tmp_path):
+    ann = tmp_path / 'list.txt'
+    ann.write_text(''.join(f'v{i}.mp4 {i % 3}\n' for i in range(30)))
+    first = VideoDataset(str(ann), pipeline=[], num_shots=2, shot_seed=5)
+    again = VideoDataset(str(ann), pipeline=[], num_shots=2, shot_seed=5)
+    other = VideoDataset(str(ann), pipeline=[], num_shots=2, shot_seed=6)
+    names = [first.get_data_info(i)['filename'] for i in range(len(first))]
+    assert len(first) == 6 and sorted(first.get_data_info(i)['label'] for i in range(6)) == [0, 0, 1, 1, 2, 2]
+    assert names == [again.get_data_info(i)['filename'] for i in range(len(again))]
+    assert names != [other.get_data_info(i)['filename'] for i in range(len(other))]
+    with pytest.raises(ValueError, match='class 0 has 10 videos, fewer than num_shots=11'):
+        VideoDataset(str(ann), pipeline=[], num_shots=11)

@@ -1,7 +1,10 @@
 """mmaction2's VideoDataset with checked annotation files and unreadable videos skipped instead of fatal."""
 import logging
 import os.path as osp
-from typing import List
+from collections import defaultdict
+from typing import List, Optional
+
+import numpy as np
 
 from mmaction.datasets import VideoDataset as _MMActionVideoDataset
 from mmengine.logging import print_log
@@ -48,16 +51,26 @@ class VideoDataset(_MMActionVideoDataset):
       :class:`~videoalign.evaluation.AccMetric` leaves out of the metrics. An error on a readable video is a bug
       in the pipeline and is raised as is.
 
+    - ``num_shots`` keeps ``K`` videos per class, drawn with ``shot_seed`` (the same K, seed and list always give the
+      same subset), for few-shot training.
+
     Args:
         ann_file (str): Path to the annotation file.
         pipeline (list): Data transforms.
         max_skips (int): How many unreadable videos in a row are skipped before giving up. Defaults to 50.
+        num_shots (int, optional): Keep this many videos of every class (few-shot). Defaults to None (all).
+        shot_seed (int): Seed of the few-shot draw. Defaults to 0.
         **kwargs: Other arguments of mmaction2's ``VideoDataset`` (``data_prefix``, ``multi_class``,
             ``num_classes``, ``start_index``, ``modality``, ``test_mode``, ``delimiter``).
     """
 
-    def __init__(self, ann_file: str, pipeline: list, max_skips: int = 50, **kwargs) -> None:
+    def __init__(self, ann_file: str, pipeline: list, max_skips: int = 50, num_shots: Optional[int] = None,
+                 shot_seed: int = 0, **kwargs) -> None:
+        if num_shots is not None and num_shots < 1:
+            raise ValueError(f'num_shots must be >= 1, got {num_shots}')
         self.max_skips = max_skips
+        self.num_shots = num_shots
+        self.shot_seed = shot_seed
         super().__init__(ann_file, pipeline, **kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -94,6 +107,25 @@ class VideoDataset(_MMActionVideoDataset):
         if not data_list:
             raise ValueError(f'annotation file {self.ann_file} lists no videos')
         return data_list
+
+    def filter_data(self) -> List[dict]:
+        """Keep ``num_shots`` videos per class (all videos when ``num_shots`` is None)."""
+        if self.num_shots is None:
+            return self.data_list
+        if self.multi_class:
+            raise ValueError('num_shots needs single-label annotations (multi_class=False)')
+        by_label = defaultdict(list)
+        for index, info in enumerate(self.data_list):
+            by_label[info['label']].append(index)
+        rng = np.random.default_rng(self.shot_seed)
+        keep = []
+        for label in sorted(by_label):
+            indices = by_label[label]
+            if len(indices) < self.num_shots:
+                raise ValueError(f'{self.ann_file}: class {label} has {len(indices)} videos, fewer than '
+                                 f'num_shots={self.num_shots}')
+            keep.extend(rng.choice(indices, self.num_shots, replace=False).tolist())
+        return [self.data_list[i] for i in sorted(keep)]
 
     def __getitem__(self, idx: int) -> dict:
         """The ``idx``-th sample; an unreadable video is replaced by another sample that records it."""

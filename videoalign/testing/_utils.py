@@ -3,10 +3,18 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# the smallest, fastest model: what the tests of the tools train
 QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'r3d-tiny_1xb16-8x2x1-20e_synthetic.py')
+XCLIP_QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'xclip-tiny_1xb16-8x2x1-20e_synthetic.py')
+# --cfg-options that shrink each quick-start model further
+R3D_TINY_OPTIONS = ['model.backbone.base_channels=4', 'model.cls_head.in_channels=32']
+XCLIP_TINY_OPTIONS = [
+    'model.backbone.arch.vision.width=32', 'model.backbone.arch.vision.heads=2', 'model.backbone.arch.vision.layers=2',
+    'model.cls_head.text_prompt.visual_width=32', 'model.cls_head.text_encoder.arch.text.layers=1'
+]
 
 
 def make_tiny_synthetic(out_dir: str, per_class: tuple = (3, 2, 2), size: int = 32, seed: int = 0) -> str:
@@ -28,22 +36,25 @@ def make_tiny_synthetic(out_dir: str, per_class: tuple = (3, 2, 2), size: int = 
     return out_dir
 
 
-def tiny_run_options(data_dir: str, max_epochs: int = 2, batch_size: int = 6) -> List[str]:
-    """``--cfg-options ...`` that point the quick-start config at ``data_dir`` and shrink its model and schedule.
+def tiny_run_options(data_dir: str, max_epochs: int = 2, batch_size: int = 6,
+                     model_options: Sequence[str] = tuple(R3D_TINY_OPTIONS)) -> List[str]:
+    """``--cfg-options ...`` that point a quick-start config at ``data_dir`` and shrink its model and schedule.
 
     Args:
         data_dir (str): A folder written by :func:`make_tiny_synthetic`.
         max_epochs (int): Training epochs. Defaults to 2.
         batch_size (int): Batch size of every loader. Defaults to 6.
+        model_options (Sequence[str]): Options that shrink the model. Defaults to those of the tiny 3D ResNet.
 
     Returns:
         list[str]: Command-line arguments for ``tools/train.py`` or ``tools/test.py``.
     """
     videos = osp.join(data_dir, 'videos')
-    options = ['model.backbone.base_channels=4', 'model.cls_head.in_channels=32',
-               f'train_cfg.max_epochs={max_epochs}', 'train_cfg.val_interval=1',
-               f'param_scheduler.1.T_max={max(max_epochs - 1, 1)}', f'param_scheduler.1.end={max(max_epochs, 2)}',
-               'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1']
+    options = list(model_options) + [
+        f'train_cfg.max_epochs={max_epochs}', 'train_cfg.val_interval=1',
+        f'param_scheduler.1.T_max={max(max_epochs - 1, 1)}', f'param_scheduler.1.end={max(max_epochs, 2)}',
+        'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1'
+    ]
     for split in ('train', 'val', 'test'):
         options += [f'{split}_dataloader.dataset.ann_file={data_dir}/synthetic_{split}_list_videos.txt',
                     f'{split}_dataloader.dataset.data_prefix.video={videos}',

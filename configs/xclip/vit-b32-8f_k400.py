@@ -1,0 +1,11 @@
+# X-CLIP ViT-B/32, 8 frames, Kinetics-400 (official: top-1 80.4 / top-5 95.0, 39 GFLOPs per view).
+_base_ = ['./vit-b16-8f_k400.py']
+
+clip_checkpoint = 'checkpoints/clip/ViT-B-32.pt'
+model = dict(
+    backbone=dict(arch='ViT-B/32', init_cfg=dict(checkpoint=clip_checkpoint)),
+    neck=dict(embed_dims=512),
+    cls_head=dict(
+        in_channels=512,
+        text_encoder=dict(arch='ViT-B/32', init_cfg=dict(checkpoint=clip_checkpoint)),
+        text_prompt=dict(embed_dims=512, visual_width=768)))

@@ -1,0 +1,62 @@
+"""init_model / inference_video and demo/demo.py: closed-set and free-text labels."""
+import glob
+import os.path as osp
+import re
+
+import pytest
+import torch
+
+from videoalign.apis import inference_video, init_model
+from videoalign.testing import QUICKSTART_CONFIG, XCLIP_QUICKSTART_CONFIG, XCLIP_TINY_OPTIONS, run_tool
+
+
+def _options(data_dir: str) -> dict:
+    options = dict(o.split('=', 1) for o in XCLIP_TINY_OPTIONS)
+    options = {k: int(v) for k, v in options.items()}
+    options['model.cls_head.class_names'] = f'{data_dir}/label_map.txt'
+    return options
+
+
+@pytest.fixture(scope='module')
+def tiny_checkpoint(tiny_synthetic, tmp_path_factory):
+    """A tiny X-CLIP checkpoint, as the Runner writes them (``state_dict`` + ``meta``)."""
+    model = init_model(XCLIP_QUICKSTART_CONFIG, cfg_options=_options(tiny_synthetic))
+    model.init_weights()
+    path = str(tmp_path_factory.mktemp('ckpt') / 'xclip_tiny.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {'epoch': 1}}, path)
+    return path
+
+
+def test_closed_set_and_free_text(tiny_synthetic, tiny_checkpoint):
+    video = sorted(glob.glob(osp.join(tiny_synthetic, 'videos', 'test', '*.mp4')))[0]
+    model = init_model(XCLIP_QUICKSTART_CONFIG, tiny_checkpoint, cfg_options=_options(tiny_synthetic))
+    closed = inference_video(model, video, topk=3)
+    assert len(closed) == 3 and {name for name, _ in closed} <= set(model.cls_head.class_names)
+    labels = ['a red circle moves to the left', 'a square grows larger', 'an arrow turns clockwise', 'nothing']
+    free = inference_video(model, video, labels=labels, topk=10)
+    assert sorted(name for name, _ in free) == sorted(labels)  # topk capped at the number of labels
+    assert sum(score for _, score in free) == pytest.approx(1.0, abs=1e-4)
+    assert [s for _, s in free] == sorted((s for _, s in free), reverse=True)
+    # back to the closed set: the class text embeddings follow the class list
+    again = inference_video(model, video, labels=[name for name, _ in closed], topk=3)
+    assert {n for n, _ in again} == {n for n, _ in closed}
+
+
+def test_fixed_head_refuses_free_text(tiny_synthetic):
+    model = init_model(QUICKSTART_CONFIG)
+    video = sorted(glob.glob(osp.join(tiny_synthetic, 'videos', 'val', '*.mp4')))[0]
+    with pytest.raises(TypeError, match='text-prompt head'):
+        inference_video(model, video, labels=['a', 'b'])
+    with pytest.raises(FileNotFoundError, match='nope.mp4'):
+        inference_video(model, '/nope.mp4')
+
+
+def test_demo_script(tiny_synthetic, tiny_checkpoint):
+    video = sorted(glob.glob(osp.join(tiny_synthetic, 'videos', 'test', '*.mp4')))[0]
+    options = [f'{k}={v}' for k, v in _options(tiny_synthetic).items()]
+    proc = run_tool(['python', 'demo/demo.py', video, '--config', XCLIP_QUICKSTART_CONFIG, '--checkpoint',
+                     tiny_checkpoint, '--labels', 'three dogs pulling a sled', 'a shape moves right', '--topk', '2',
+                     '--cfg-options'] + options)
+    rows = re.findall(r'^\s*(\d)\. ([0-9.]+)  (.+)$', proc.stdout, re.M)
+    assert [r[0] for r in rows] == ['1', '2'], proc.stdout
+    assert {r[2] for r in rows} == {'three dogs pulling a sled', 'a shape moves right'}

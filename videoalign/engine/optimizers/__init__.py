@@ -1,0 +1,4 @@
+"""Optimizer wrapper constructors."""
+from .multiplier_constructor import MultiplierOptimWrapperConstructor
+
+__all__ = ['MultiplierOptimWrapperConstructor']

@@ -1,0 +1,5 @@
+"""Backbones: the CLIP ViT video backbone and the blocks that decide how frames talk."""
+from .blocks import CLIPBlock, XCLIPBlock
+from .clip_vit import CLIPViT
+
+__all__ = ['CLIPViT', 'CLIPBlock', 'XCLIPBlock']

@@ -1,0 +1,84 @@
+"""X-CLIP's cross-frame communication block (``CrossFramelAttentionBlock`` in ``microsoft/VideoX``,
+``X-CLIP/models/cct.py``)."""
+from typing import Optional, Union
+
+import torch
+import torch.nn as nn
+
+from videoalign.registry import MODELS
+from ...layers.clip_layers import LayerNorm
+from .clip_block import CLIPBlock
+
+
+@MODELS.register_module()
+class XCLIPBlock(CLIPBlock):
+    """A CLIP block whose spatial attention also sees one message token per frame, exchanged across frames.
+
+    The forward order is X-CLIP's, on ``x`` of shape ``(L, B*T, D)``:
+
+    1. ``msg = message_fc(x[0])``: one message token per frame, from the frame's CLS token, viewed as ``(T, B, D)``;
+    2. ``msg = msg + drop_path(message_attn(message_ln(msg)))``: pre-LN self-attention among the T message tokens
+       of each video, with a residual;
+    3. each frame's message token is appended to its tokens, giving ``L + 1`` tokens;
+    4. ``x = x + drop_path(attn(ln_1(x)))``;
+    5. the message token is dropped (``x = x[:L]``);
+    6. ``x = x + drop_path(mlp(ln_2(x)))``.
+
+    Message tokens are made afresh in every block and never pass through the MLP. The message modules keep
+    PyTorch's default initialisation, as in the official code, and are not in CLIP's weights. They add
+    ``5 D^2 + 8 D`` parameters per block (no parameter depends on T, so any number of frames is accepted).
+
+    Args:
+        width (int): Token width ``D``.
+        num_heads (int): Attention heads, shared by ``attn`` and ``message_attn``.
+        num_frames (int): Default frames per video, used when ``forward`` is not told. Defaults to 8.
+        drop_path (float): Stochastic depth rate of the three residual branches. Defaults to 0.
+        mlp_ratio (float): Hidden width of the MLP over ``width``. Defaults to 4.0.
+        init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
+    """
+
+    def __init__(self,
+                 width: int,
+                 num_heads: int,
+                 num_frames: int = 8,
+                 drop_path: float = 0.,
+                 mlp_ratio: float = 4.0,
+                 init_cfg: Optional[Union[dict, list]] = None) -> None:
+        super().__init__(
+            width, num_heads, num_frames=num_frames, drop_path=drop_path, mlp_ratio=mlp_ratio, init_cfg=init_cfg)
+        self.message_fc = nn.Linear(width, width)
+        self.message_ln = LayerNorm(width)
+        self.message_attn = nn.MultiheadAttention(width, num_heads)
+
+    def exchange_messages(self, cls_tokens: torch.Tensor, num_frames: int) -> torch.Tensor:
+        """Make the message tokens of all frames from their CLS tokens.
+
+        Args:
+            cls_tokens (torch.Tensor): CLS tokens of shape ``(B*T, D)``.
+            num_frames (int): Frames per video ``T``.
+
+        Returns:
+            torch.Tensor: One message token per frame, shape ``(B*T, D)`` in the order of ``cls_tokens``.
+        """
+        bt, dim = cls_tokens.shape
+        if bt % num_frames != 0:
+            raise ValueError(f'{bt} frames do not split into videos of num_frames={num_frames}')
+        msg = self.message_fc(cls_tokens).view(bt // num_frames, num_frames, dim).transpose(0, 1)  # (T, B, D)
+        msg_norm = self.message_ln(msg)
+        msg = msg + self.drop_path(self.message_attn(msg_norm, msg_norm, msg_norm, need_weights=False)[0])
+        return msg.transpose(0, 1).reshape(bt, dim)
+
+    def forward(self, x: torch.Tensor, num_frames: Optional[int] = None) -> torch.Tensor:
+        """Run the block on ``x`` of shape ``(L, B*T, D)``, frames of a video contiguous; returns the same shape.
+
+        Args:
+            x (torch.Tensor): Tokens, CLS first.
+            num_frames (int, optional): Frames per video. Defaults to the ``num_frames`` given at construction.
+        """
+        num_frames = num_frames or self.num_frames
+        num_tokens = x.shape[0]
+        msg = self.exchange_messages(x[0], num_frames)
+        x = torch.cat([x, msg.unsqueeze(0)], dim=0)
+        x = x + self.drop_path(self.attention(self.ln_1(x)))
+        x = x[:num_tokens]
+        return x + self.drop_path(self.mlp(self.ln_2(x)))

@@ -1,0 +1,89 @@
+"""Reading official checkpoints without running their pickled code.
+
+Official releases pickle more than tensors: X-CLIP stores a yacs ``CfgNode``, DualPath an ``argparse.Namespace``.
+``torch.load(weights_only=True)`` refuses such files, and ``weights_only=False`` would run whatever they contain
+(and needs yacs installed). :func:`load_official_checkpoint` unpickles tensors and plain containers as usual and
+turns every other object into an inert :class:`Placeholder` that only records what it was: no constructor, no
+``__reduce__`` callable and no ``__setstate__`` of the original class ever runs.
+"""
+import pickle
+import types
+from typing import Any, Optional
+
+import torch
+
+# globals a checkpoint of tensors and plain containers needs; anything else becomes a Placeholder
+_ALLOWED = {
+    ('collections', 'OrderedDict'),
+    ('torch', 'Size'),
+    ('torch._utils', '_rebuild_tensor_v2'),
+    ('torch._utils', '_rebuild_parameter'),
+    ('torch._utils', '_rebuild_parameter_with_state'),
+    ('torch._tensor', '_rebuild_from_type_v2'),
+}
+# torch.save writes pickle protocol 2, which names the built-ins module __builtin__
+_ALLOWED |= {(module, name) for module in ('builtins', '__builtin__') for name in ('set', 'frozenset', 'slice', 'complex')}
+
+
+class Placeholder:
+    """Stands in for an object of a class that is not allowed; keeps the arguments and state it was given.
+
+    Args:
+        *args: What the pickle would have passed to the original callable.
+    """
+
+    qualname = 'Placeholder'
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> 'Placeholder':
+        # pickle's NEWOBJ calls __new__ without __init__, so the attributes are set here
+        obj = super().__new__(cls)
+        obj.args, obj.kwargs, obj.state = args, dict(kwargs), None
+        return obj
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+    # the items of a pickled dict or list subclass (a yacs CfgNode is a dict) arrive through these
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.kwargs[key] = value
+
+    def append(self, value: Any) -> None:
+        self.args += (value, )
+
+    def extend(self, values: Any) -> None:
+        self.args += tuple(values)
+
+    def __repr__(self) -> str:
+        return f'<{self.qualname} (not unpickled)>'
+
+
+class _InertUnpickler(pickle.Unpickler):
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED or (module == 'torch' and (name.endswith('Storage') or name in _DTYPES)):
+            return super().find_class(module, name)
+        return type(name, (Placeholder, ), dict(qualname=f'{module}.{name}'))
+
+
+_DTYPES = {name for name in dir(torch) if isinstance(getattr(torch, name, None), torch.dtype)}
+_inert_pickle = types.ModuleType('videoalign_inert_pickle')
+_inert_pickle.Unpickler = _InertUnpickler
+_inert_pickle.load = pickle.load
+_inert_pickle.__name__ = 'videoalign_inert_pickle'
+
+
+def load_official_checkpoint(path: str, map_location: Optional[Any] = 'cpu') -> Any:
+    """Load an official checkpoint: tensors and containers as they are, other objects as inert placeholders.
+
+    Args:
+        path (str): The file.
+        map_location (Any): As in :func:`torch.load`. Defaults to ``'cpu'``.
+
+    Returns:
+        Any: The checkpoint.
+    """
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
+        pass  # it holds more than tensors: read it again with everything else made inert
+    return torch.load(path, map_location=map_location, weights_only=False, pickle_module=_inert_pickle)

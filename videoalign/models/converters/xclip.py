@@ -1,0 +1,70 @@
+"""Official X-CLIP checkpoints (microsoft/VideoX, X-CLIP/) to videoalign's layout.
+
+The official file is ``{'model': state_dict, 'optimizer', 'lr_scheduler', 'max_accuracy', 'epoch', 'config'}``
+with the keys of ``XCLIP`` (xclip.md §3.1) and no ``module.`` prefix. videoalign's X-CLIP is mmaction2's
+``Recognizer3D`` with a ``CLIPViT`` backbone (``XCLIPBlock``), an MIT neck and a ``TextPromptHead`` holding the CLIP
+text encoder and the ``VideoSpecificPrompt``; the mapping is by prefix only:
+
+==============================  =====================================
+official                        videoalign
+==============================  =====================================
+``visual.*``                    ``backbone.*``
+``mit.*``                       ``neck.*``
+``prompts_visual_ln.*``         ``cls_head.text_prompt.visual_ln.*``
+``prompts_visual_proj``         ``cls_head.text_prompt.visual_proj``
+``prompts_generator.*``         ``cls_head.text_prompt.*``
+``logit_scale``                 ``cls_head.logit_scale``
+text tower (``token_embedding``, ``positional_embedding``, ``transformer.*``, ``ln_final``, ``text_projection``)
+                                ``cls_head.text_encoder.*``
+==============================  =====================================
+"""
+from collections import OrderedDict
+from typing import Dict, Mapping
+
+import torch
+
+PREFIXES = (  # longest first
+    ('prompts_visual_proj', 'cls_head.text_prompt.visual_proj'),
+    ('prompts_visual_ln.', 'cls_head.text_prompt.visual_ln.'),
+    ('prompts_generator.', 'cls_head.text_prompt.'),
+    ('visual.', 'backbone.'),
+    ('mit.', 'neck.'),
+    ('logit_scale', 'cls_head.logit_scale'),
+    ('token_embedding.', 'cls_head.text_encoder.token_embedding.'),
+    ('positional_embedding', 'cls_head.text_encoder.positional_embedding'),
+    ('transformer.', 'cls_head.text_encoder.transformer.'),
+    ('ln_final.', 'cls_head.text_encoder.ln_final.'),
+    ('text_projection', 'cls_head.text_encoder.text_projection'),
+)
+
+
+def official_state_dict(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
+    """The state dict inside an official checkpoint (``'model'`` key, or the dict itself), ``module.`` removed."""
+    state = checkpoint.get('model', checkpoint)
+    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v) for k, v in state.items())
+
+
+def convert_xclip(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
+    """Map an official X-CLIP checkpoint (or its ``'model'`` state dict) to videoalign's keys.
+
+    Args:
+        checkpoint (Mapping): The loaded official file, or its state dict.
+
+    Returns:
+        dict: The state dict of videoalign's X-CLIP model.
+
+    Raises:
+        KeyError: Naming the official keys that have no counterpart.
+    """
+    converted, unknown = OrderedDict(), []
+    for key, value in official_state_dict(checkpoint).items():
+        for old, new in PREFIXES:
+            if key == old or (key.startswith(old) and (old.endswith('.') or key[len(old)] == '.')):
+                converted[new + key[len(old):]] = value
+                break
+        else:
+            unknown.append(key)
+    if unknown:
+        raise KeyError(f'not X-CLIP keys (no mapping): {", ".join(unknown[:10])}'
+                       f'{" ..." if len(unknown) > 10 else ""}')
+    return converted

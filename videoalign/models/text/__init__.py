@@ -1,0 +1,13 @@
+"""Text side: CLIP's text encoder and tokenizer, class names, prompt templates the class text-embedding cache and
+X-CLIP's video-specific prompt generator."""
+from .class_names import load_class_names, resolve_class_names
+from .class_text_bank import ClassTextBank
+from .clip_text_encoder import CLIPTextEncoder
+from .templates import TEMPLATES, format_prompts, get_templates
+from .tokenizer import CLIPTokenizer
+from .video_specific_prompt import VideoSpecificPrompt
+
+__all__ = [
+    'CLIPTextEncoder', 'CLIPTokenizer', 'ClassTextBank', 'TEMPLATES', 'format_prompts', 'get_templates',
+    'load_class_names', 'resolve_class_names', 'VideoSpecificPrompt'
+]
