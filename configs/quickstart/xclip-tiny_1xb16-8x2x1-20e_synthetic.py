@@ -1,6 +1,11 @@
-# The README's quick start: a tiny X-CLIP (CLIP ViT with cross-frame message tokens, MIT neck, text-prompt head
-# with the video-specific prompt generator) trained from scratch on the synthetic dataset, on CPU in minutes.
+# A tiny X-CLIP (CLIP ViT with cross-frame message tokens, MIT neck, text-prompt head with the video-specific prompt
+# generator) trained from scratch on the synthetic dataset, on CPU; the tests and the demo use it at smaller sizes.
 # Classes are scored by the cosine between the video embedding and the text embedding of each class name.
+# Measured on the synthetic set without CLIP weights: 0.46 validation top-1 after 20 epochs with this config (400
+# training clips, 8.6 min on 2 cores), and 0.41-0.43 in a 30-epoch run at 32 px on 800 clips: the pair of each clip
+# is found but not its direction. X-CLIP's message attention is blind
+# to frame order and only the MIT's temporal position embedding (initialised at std 0.02) carries it, so classes that
+# differ only in order are its worst case; the README's quick start trains the 3D ResNet instead.
 _base_ = ['../_base_/datasets/synthetic.py', '../_base_/default_runtime.py']
 
 clip_arch = dict(
@@ -23,7 +28,7 @@ model = dict(
         text_encoder=dict(type='CLIPTextEncoder', arch=clip_arch),
         templates='video',
         freeze_text=True,
-        logit_scale_init=4.605170185988092,  # ln(100), CLIP's value
+        logit_scale_init=2.995732273553991,  # ln(20)
         text_prompt=dict(type='VideoSpecificPrompt', embed_dims=64, visual_width=96, num_layers=1),
         average_clips='prob'),
     data_preprocessor=dict(
