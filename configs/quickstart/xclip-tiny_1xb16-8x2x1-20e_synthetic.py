@@ -3,10 +3,11 @@
 # Classes are scored by the cosine between the video embedding and the text embedding of each class name.
 # Measured on the synthetic set without CLIP weights: 0.46 validation top-1 after 20 epochs with this config (400
 # training clips, 8.6 min on 2 cores), and 0.41-0.43 in a 30-epoch run at 32 px on 800 clips: the pair of each clip
-# is found but not its direction. Adding AIM's zero-initialised temporal embedding (model.backbone.
-# use_temporal_embedding=True) lifts that run to 0.65 after 30 epochs and 0.63 after 45 of 60. X-CLIP's message attention is blind
-# to frame order and only the MIT's temporal position embedding (initialised at std 0.02) carries it, so classes that
-# differ only in order are its worst case; the README's quick start trains the 3D ResNet instead.
+# is found but not its direction. Adding AIM's zero-initialised temporal embedding
+# (model.backbone.use_temporal_embedding=True) lifts that run to 0.65 after 30 epochs and 0.63 after 45 of 60.
+# X-CLIP's message attention is blind to frame order and only the MIT's temporal position embedding (initialised at
+# std 0.02) carries it, so classes that differ only in order are its worst case; the README's quick start trains the
+# 3D ResNet instead.
 _base_ = ['../_base_/datasets/synthetic.py', '../_base_/default_runtime.py']
 
 clip_arch = dict(

@@ -42,7 +42,8 @@ def test_numpy_aliases():
 def _runner_like_checkpoint(path: str) -> dict:
     state = {'w': torch.arange(4.0)}
     torch.save({'meta': {'epoch': 1}, 'state_dict': state,
-                'message_hub': {'log_scalars': {'loss': HistoryBuffer([1.0, 2.0], [1, 1])}, 'np': np.float64(1.5)}}, path)
+                'message_hub': {'log_scalars': {'loss': HistoryBuffer([1.0, 2.0], [1, 1])},
+                                'np': np.float64(1.5)}}, path)
     return state
 
 

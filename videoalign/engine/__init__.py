@@ -3,4 +3,7 @@ from .hooks import SkippedVideoHook, WeightSyncCheckHook
 from .optimizers import MultiplierOptimWrapperConstructor
 from .runner_builder import build_runner, default_work_dir, load_config
 
-__all__ = ['SkippedVideoHook', 'WeightSyncCheckHook', 'MultiplierOptimWrapperConstructor', 'build_runner', 'default_work_dir', 'load_config']
+__all__ = [
+    'SkippedVideoHook', 'WeightSyncCheckHook', 'MultiplierOptimWrapperConstructor', 'build_runner', 'default_work_dir',
+    'load_config'
+]

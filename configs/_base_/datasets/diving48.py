@@ -1,4 +1,5 @@
-# Diving48 V2 (decord videos; lists `path label` built as in mmaction2 tools/data/diving48/README.md), layout: data/diving48/{diving48_{train,val}_list_videos.txt, videos/<id>.mp4}
+# Diving48 V2 (decord videos; lists `path label` built as in mmaction2 tools/data/diving48/README.md),
+# layout: data/diving48/{diving48_{train,val}_list_videos.txt, videos/<id>.mp4}
 
 # Data settings. Method configs inherit this file and override what they need.
 # Normalisation is NOT done here: in mmaction2 1.x it lives in the model's

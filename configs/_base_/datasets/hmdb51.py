@@ -1,4 +1,5 @@
-# HMDB51 split 1 (decord videos; lists `path label` built as in mmaction2 tools/data/hmdb51/README.md), layout: data/hmdb51/{hmdb51_{train,val}_split_{1,2,3}_videos.txt, videos/<class>/<name>.avi}
+# HMDB51 split 1 (decord videos; lists `path label` built as in mmaction2 tools/data/hmdb51/README.md),
+# layout: data/hmdb51/{hmdb51_{train,val}_split_{1,2,3}_videos.txt, videos/<class>/<name>.avi}
 
 # Data settings. Method configs inherit this file and override what they need.
 # Normalisation is NOT done here: in mmaction2 1.x it lives in the model's

@@ -1,4 +1,6 @@
-# Kinetics-600 (decord videos; lists `path label` built as in mmaction2 tools/data/kinetics/README.md), layout: data/kinetics600/{kinetics600_{train,val}_list_videos.txt, videos_train/<class>/<id>.mp4, videos_val/<class>/<id>.mp4}
+# Kinetics-600 (decord videos; lists `path label` built as in mmaction2 tools/data/kinetics/README.md),
+# layout: data/kinetics600/{kinetics600_{train,val}_list_videos.txt,
+#   videos_train/<class>/<id>.mp4, videos_val/<class>/<id>.mp4}
 
 # Data settings. Method configs inherit this file and override what they need
 # (e.g. `SampleFrames` clip_len/frame_interval, batch sizes).

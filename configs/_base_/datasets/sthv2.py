@@ -1,4 +1,5 @@
-# Something-Something V2 (decord videos; lists `path label` built as in mmaction2 tools/data/sthv2/README.md), layout: data/sthv2/{sthv2_{train,val}_list_videos.txt, videos/<id>.mp4}
+# Something-Something V2 (decord videos; lists `path label` built as in mmaction2 tools/data/sthv2/README.md),
+# layout: data/sthv2/{sthv2_{train,val}_list_videos.txt, videos/<id>.mp4}
 
 # Data settings. Method configs inherit this file and override what they need.
 # Normalisation is NOT done here: in mmaction2 1.x it lives in the model's

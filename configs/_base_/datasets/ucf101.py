@@ -1,4 +1,5 @@
-# UCF101 split 1 (decord videos; lists `path label` built as in mmaction2 tools/data/ucf101/README.md), layout: data/ucf101/{ucf101_{train,val}_split_{1,2,3}_videos.txt, videos/<class>/v_<name>.avi}
+# UCF101 split 1 (decord videos; lists `path label` built as in mmaction2 tools/data/ucf101/README.md),
+# layout: data/ucf101/{ucf101_{train,val}_split_{1,2,3}_videos.txt, videos/<class>/v_<name>.avi}
 
 # Data settings. Method configs inherit this file and override what they need.
 # Normalisation is NOT done here: in mmaction2 1.x it lives in the model's

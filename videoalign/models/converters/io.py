@@ -22,7 +22,8 @@ _ALLOWED = {
     ('torch._tensor', '_rebuild_from_type_v2'),
 }
 # torch.save writes pickle protocol 2, which names the built-ins module __builtin__
-_ALLOWED |= {(module, name) for module in ('builtins', '__builtin__') for name in ('set', 'frozenset', 'slice', 'complex')}
+_ALLOWED |= {(module, name)
+             for module in ('builtins', '__builtin__') for name in ('set', 'frozenset', 'slice', 'complex')}
 
 
 class Placeholder:
