@@ -24,7 +24,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('video', help='video file')
     parser.add_argument('--config', required=True, help='model config file')
     parser.add_argument('--checkpoint', help='checkpoint file or URL')
-    parser.add_argument('--labels', nargs='+', help='free-text labels to score (open vocabulary)')
+    parser.add_argument('--labels', nargs='+',
+                        help='free-text labels to score (open vocabulary); for a model with a fixed set of classes, '
+                        'the names of its classes in order')
     parser.add_argument('--label-file', help='file of labels, one per line or id,name CSV (instead of --labels)')
     parser.add_argument('--topk', type=int, default=5, help='how many labels to print')
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')

@@ -42,10 +42,13 @@ def test_closed_set_and_free_text(tiny_synthetic, tiny_checkpoint):
     assert {n for n, _ in again} == {n for n, _ in closed}
 
 
-def test_fixed_head_refuses_free_text(tiny_synthetic):
+def test_fixed_head_takes_names_not_free_text(tiny_synthetic):
     model = init_model(QUICKSTART_CONFIG)
     video = sorted(glob.glob(osp.join(tiny_synthetic, 'videos', 'val', '*.mp4')))[0]
-    with pytest.raises(TypeError, match='text-prompt head'):
+    assert {name for name, _ in inference_video(model, video, topk=10)} == {str(i) for i in range(10)}
+    names = [f'name {i}' for i in range(10)]
+    assert {name for name, _ in inference_video(model, video, labels=names, topk=10)} == set(names)
+    with pytest.raises(ValueError, match='fixed set of 10 classes but got 2 labels.*text-prompt head'):
         inference_video(model, video, labels=['a', 'b'])
     with pytest.raises(FileNotFoundError, match='nope.mp4'):
         inference_video(model, '/nope.mp4')

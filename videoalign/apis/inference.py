@@ -52,26 +52,26 @@ def inference_video(model: nn.Module, video: Union[str, dict], labels: Optional[
                     topk: int = 5, test_pipeline: Optional[Compose] = None) -> List[Tuple[str, float]]:
     """Score a video against the model's classes, or against free-text ``labels``.
 
-    With ``labels``, the head must be a text-prompt head (it scores class-name text): its class list is replaced by
-    ``labels`` and the class text embeddings are recomputed, so any set of phrases can be scored.
+    With ``labels`` and a text-prompt head (one that scores class-name text), the head's class list is replaced by
+    ``labels`` and the class text embeddings are recomputed, so any set of phrases can be scored. A head with a fixed
+    set of classes only takes ``labels`` as the names of its classes, in order.
 
     Args:
         model (nn.Module): A model from :func:`init_model`.
         video (str | dict): A video file, or the input dict of the test pipeline.
-        labels (Sequence[str], optional): Free-text labels to score. Defaults to None (the model's own classes).
+        labels (Sequence[str], optional): Free-text labels to score, or for a fixed head the names of its classes.
+            Defaults to None (the model's own classes).
         topk (int): How many of the best labels to return. Defaults to 5.
         test_pipeline (Compose, optional): Defaults to the config's ``test_pipeline``.
 
     Returns:
         list[tuple[str, float]]: ``(label, score)`` pairs, best first.
     """
-    if labels is not None:
-        head = getattr(model, 'cls_head', None)
-        if not hasattr(head, 'set_class_names'):
-            raise TypeError(f'{type(head).__name__} scores a fixed set of classes; free-text labels need a '
-                            'text-prompt head (e.g. TextPromptHead)')
+    head = getattr(model, 'cls_head', None)
+    open_vocabulary = hasattr(head, 'set_class_names')
+    if labels is not None and open_vocabulary:
         head.set_class_names(list(labels))
-    names = _class_names(model)
+    names = _class_names(model) if labels is None or open_vocabulary else list(labels)
     if test_pipeline is None:
         init_default_scope(model.cfg.get('default_scope', 'videoalign'))
         test_pipeline = Compose(model.cfg.test_pipeline)
@@ -84,5 +84,8 @@ def inference_video(model: nn.Module, video: Union[str, dict], labels: Optional[
         scores = model.test_step(data)[0].pred_score.float().cpu()
     if names is None:
         names = [str(i) for i in range(scores.numel())]
+    elif len(names) != scores.numel():
+        raise ValueError(f'{type(head).__name__} scores a fixed set of {scores.numel()} classes but got {len(names)} '
+                         'labels; free-text labels need a text-prompt head (e.g. TextPromptHead)')
     values, indices = scores.topk(min(topk, scores.numel()))
     return [(names[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
