@@ -12,6 +12,7 @@ try:
 except ImportError:  # running from a source checkout that is not installed
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
     import videoalign  # noqa: F401
+from videoalign.compat import shutdown_distributed
 from videoalign.engine import build_runner, default_work_dir, load_config
 
 
@@ -63,6 +64,7 @@ def main() -> None:
     metrics = runner.test()
     if is_main_process():
         print('test metrics: ' + json.dumps({k: round(float(v), 4) for k, v in metrics.items()}), flush=True)
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

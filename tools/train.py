@@ -11,6 +11,7 @@ try:
 except ImportError:  # running from a source checkout that is not installed
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
     import videoalign  # noqa: F401
+from videoalign.compat import shutdown_distributed
 from videoalign.engine import build_runner, default_work_dir, load_config
 
 
@@ -74,6 +75,7 @@ def main() -> None:
     cfg = merge_args(load_config(args.config, args.cfg_options), args)
     runner = build_runner(cfg, args.launcher)
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -12,7 +12,9 @@ Nothing else in videoalign patches third-party code. Each defect below was repro
    re-registers mmengine's local-file scheme (full unpickling: these are files the user's own runs wrote) and its
    http(s) scheme (tensors and plain containers only: a file from the network never runs code).
 3. mmengine's distributed launch assumes CUDA: :mod:`~videoalign.compat.distributed` initialises a gloo process
-   group before the Runner is built and selects a DDP wrapper that accepts CPU modules.
+   group before the Runner is built and selects a DDP wrapper that accepts CPU modules; after a run,
+   :func:`~videoalign.compat.distributed.shutdown_distributed` destroys the process group, without which a gloo rank can
+   abort at exit (SIGABRT) after training has finished.
 4. mmaction2's ``SwinTransformer3D`` with ``pretrained=None`` also needs ``pretrained2d=False``:
    :mod:`~videoalign.compat.swin` registers a drop-in subclass in videoalign's scope that sets it.
 5. NumPy 2 removed ``np.Inf`` and ``np.NAN``, still used by mmaction2's pose and AVA code:
@@ -24,11 +26,11 @@ Nothing else in videoalign patches third-party code. Each defect below was repro
 training tools call :func:`~videoalign.compat.distributed.setup_distributed`).
 """
 from .checkpoint import load_checkpoint_safely, register_checkpoint_schemes
-from .distributed import CPUDistributedDataParallel, setup_distributed
+from .distributed import CPUDistributedDataParallel, setup_distributed, shutdown_distributed
 from .mmaction_packaging import provide_missing_drn, quiet_mmcv_lite, restore_numpy_aliases
 
 __all__ = [
-    'apply', 'load_checkpoint_safely', 'setup_distributed', 'CPUDistributedDataParallel',
+    'apply', 'load_checkpoint_safely', 'setup_distributed', 'shutdown_distributed', 'CPUDistributedDataParallel',
     'register_checkpoint_schemes', 'provide_missing_drn', 'quiet_mmcv_lite', 'restore_numpy_aliases'
 ]
 

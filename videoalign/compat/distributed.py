@@ -86,3 +86,16 @@ def setup_distributed(cfg: Config, launcher: str) -> bool:
         wrapper_cfg['type'] = WRAPPER_TYPE
     cfg.model_wrapper_cfg = wrapper_cfg
     return True
+
+
+def shutdown_distributed() -> None:
+    """Wait for all ranks, then destroy the default process group, so that every rank exits cleanly.
+
+    Neither mmengine nor the tools otherwise destroy the process group; left to interpreter exit, gloo's threads can
+    abort a rank (``terminate called without an active exception``, SIGABRT) after training has finished, and the
+    launcher then reports the whole run as failed. Called by the tools after a successful run; a no-op without a
+    process group.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
