@@ -1,7 +1,7 @@
 # X-CLIP ViT-B/16, 32 frames, few-shot UCF101: K = 2 videos per class of split 1, trained from CLIP (official
 # top-1 76.4); the -4shot, -8shot and -16shot configs change K. VideoDataset(num_shots, shot_seed) draws the K videos
-# (the same list, K and seed give the same subset). The official few-shot recipe: lr 2e-6, 50 epochs.
-_base_ = ['./vit-b16-32f_k400.py']
+# (the same list, K and seed give the same subset). The recipe is the HMDB51 one.
+_base_ = ['./vit-b16-32f_hmdb51-2shot.py']
 
 model = dict(
     cls_head=dict(num_classes=101, class_names='data/ucf101/ucf101_classes.txt'),
@@ -18,11 +18,3 @@ val_dataloader = dict(
 test_dataloader = dict(
     dataset=dict(ann_file='data/ucf101/ucf101_val_split_1_videos.txt',
                  data_prefix=dict(video='data/ucf101/videos')))
-optim_wrapper = dict(optimizer=dict(lr=2e-6))
-max_epochs = 50
-train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 5, eta_min_ratio=0.01, by_epoch=True, begin=5, end=max_epochs,
-         convert_to_iter_based=True)
-]

@@ -1,20 +1,9 @@
 # X-CLIP zero-shot on UCF101 (official top-1 72.0): the K400-trained ViT-B/16 32-frame model
 # (vit-b16-32f_k400.py, or the official zero.pth through tools/convert/xclip.py) scores class names it never saw;
 # the official protocol averages the 3 splits (split 1 here). Test only: tools/test.py CONFIG CHECKPOINT.
-_base_ = ['./vit-b16-32f_k400.py']
+_base_ = ['./vit-b16-32f_zeroshot-k400_hmdb51.py']
 
 model = dict(cls_head=dict(num_classes=101, class_names='data/ucf101/ucf101_classes.txt'))
-test_pipeline = [
-    dict(type='DecordInit', io_backend='disk'),
-    dict(type='MultiViewSegmentSample', num_segments=32, num_views=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 224)),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
 test_dataloader = dict(
-    batch_size=2,
     dataset=dict(ann_file='data/ucf101/ucf101_val_split_1_videos.txt',
-                 data_prefix=dict(video='data/ucf101/videos'),
-                 pipeline=test_pipeline))
+                 data_prefix=dict(video='data/ucf101/videos')))
