@@ -11,7 +11,7 @@ from typing import List
 
 import torch
 
-from videoalign.testing import QUICKSTART_CONFIG, REPO_ROOT, run_tool, tiny_run_options
+from videoalign.testing import R3D_CONFIG, REPO_ROOT, run_tool, tiny_run_options
 
 PLUGIN_TYPES = ('MyTinyBackbone', 'MyIdentityNeck', 'MyHead', 'MyLoss')
 
@@ -210,7 +210,7 @@ def write_config(root: Path, backbone: str = 'MyTinyBackbone', imports: tuple = 
     """Write a config inheriting the quick-start one with the plugin model, and return its path."""
     path = root / 'my_plugin_config.py'
     path.write_text(
-        CONFIG.substitute(imports=repr(list(imports)), base=repr(QUICKSTART_CONFIG), backbone=repr(backbone)))
+        CONFIG.substitute(imports=repr(list(imports)), base=repr(R3D_CONFIG), backbone=repr(backbone)))
     return str(path)
 
 

@@ -2,7 +2,7 @@
 # README calls it "B/14", its config says ViT-L/14). Total batch 256 = 8 GPUs x 4 x 8 accumulation steps.
 _base_ = ['./vit-b16-8f_k400.py']
 
-clip_checkpoint = 'checkpoints/clip/ViT-L-14.pt'
+clip_checkpoint = 'videoalign://clip/vit-l14'
 model = dict(
     backbone=dict(arch='ViT-L/14', init_cfg=dict(checkpoint=clip_checkpoint)),
     neck=dict(embed_dims=768),

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from videoalign.apis import inference_video, init_model
-from videoalign.testing import QUICKSTART_CONFIG, XCLIP_QUICKSTART_CONFIG, XCLIP_TINY_OPTIONS, run_tool
+from videoalign.testing import R3D_CONFIG, XCLIP_QUICKSTART_CONFIG, XCLIP_TINY_OPTIONS, run_tool
 
 
 def _options(data_dir: str) -> dict:
@@ -43,7 +43,7 @@ def test_closed_set_and_free_text(tiny_synthetic, tiny_checkpoint):
 
 
 def test_fixed_head_takes_names_not_free_text(tiny_synthetic):
-    model = init_model(QUICKSTART_CONFIG)
+    model = init_model(R3D_CONFIG)
     video = sorted(glob.glob(osp.join(tiny_synthetic, 'videos', 'val', '*.mp4')))[0]
     assert {name for name, _ in inference_video(model, video, topk=10)} == {str(i) for i in range(10)}
     names = [f'name {i}' for i in range(10)]

@@ -13,7 +13,7 @@ from open_clip.transformer import VisionTransformer
 
 from videoalign.models.necks.mit import MultiframeIntegrationTransformer
 from videoalign.models.text.video_specific_prompt import PromptCrossAttention
-from videoalign.testing import QUICKSTART_CONFIG, REPO_ROOT
+from videoalign.testing import R3D_CONFIG, REPO_ROOT
 
 # fvcore counting (one multiply-add = one FLOP) of CLIP ViT-B/16 on one 224x224 image: patch conv, 12 blocks (qkv,
 # q k^T, attn v, out projection, MLP), the final projection; LayerNorms add 0.02 G
@@ -236,11 +236,11 @@ def test_shape_from_config():
 
 
 def test_command_line(capsys):
-    get_flops.main([QUICKSTART_CONFIG, '--max-depth', '1'])
+    get_flops.main([R3D_CONFIG, '--max-depth', '1'])
     out = capsys.readouterr().out
     assert 'Input shape: (1, 1, 3, 8, 56, 56)' in out  # clip_len 8, Resize 56x56 from the test pipeline
     assert 'GFLOPs per view' in out and 'Trainable params' in out and 'NO HANDLE (check these): none' in out
-    get_flops.main([QUICKSTART_CONFIG, '--shape', '4', '32', '32', '--no-table'])
+    get_flops.main([R3D_CONFIG, '--shape', '4', '32', '32', '--no-table'])
     assert 'Input shape: (1, 1, 3, 4, 32, 32)' in capsys.readouterr().out
     with pytest.raises(SystemExit):
-        get_flops.parse_args([QUICKSTART_CONFIG, '--shape', '8'])
+        get_flops.parse_args([R3D_CONFIG, '--shape', '8'])

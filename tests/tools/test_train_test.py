@@ -13,7 +13,7 @@ import time
 import pytest
 import torch
 
-from videoalign.testing import QUICKSTART_CONFIG, REPO_ROOT, run_tool, tiny_run_options
+from videoalign.testing import R3D_CONFIG, REPO_ROOT, run_tool, tiny_run_options
 
 
 def _free_port() -> int:
@@ -30,14 +30,14 @@ def _final_state(work_dir: str) -> dict:
 
 def test_train_then_test(tiny_synthetic, tmp_path):
     work_dir = str(tmp_path / 'work')
-    run_tool(['python', 'tools/train.py', QUICKSTART_CONFIG, '--work-dir', work_dir, '--seed', '1'] +
+    run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', work_dir, '--seed', '1'] +
              tiny_run_options(tiny_synthetic, max_epochs=2))
     assert {'epoch_1.pth', 'epoch_2.pth', 'last_checkpoint'} <= set(os.listdir(work_dir))
     ckpt = _final_state(work_dir)
     assert ckpt['meta']['epoch'] == 2 and ckpt['meta']['seed'] == 1
 
     dump = str(tmp_path / 'preds.pkl')
-    proc = run_tool(['python', 'tools/test.py', QUICKSTART_CONFIG, osp.join(work_dir, 'epoch_2.pth'),
+    proc = run_tool(['python', 'tools/test.py', R3D_CONFIG, osp.join(work_dir, 'epoch_2.pth'),
                      '--work-dir', str(tmp_path / 'test'), '--dump', dump] + tiny_run_options(tiny_synthetic))
     metrics = re.search(r'^test metrics: .*"acc/top1": ([0-9.]+)', proc.stdout, re.M)
     assert metrics is not None, proc.stdout[-2000:]
@@ -48,7 +48,7 @@ def test_train_then_test(tiny_synthetic, tmp_path):
 
 
 def test_test_tool_errors(tmp_path):
-    proc = run_tool(['python', 'tools/test.py', QUICKSTART_CONFIG, str(tmp_path / 'nope.pth')], check=False)
+    proc = run_tool(['python', 'tools/test.py', R3D_CONFIG, str(tmp_path / 'nope.pth')], check=False)
     assert proc.returncode != 0 and 'nope.pth does not exist' in proc.stderr
     proc = run_tool(['python', 'tools/train.py', str(tmp_path / 'missing_config.py')], check=False)
     assert proc.returncode != 0 and 'missing_config.py does not exist' in proc.stderr
@@ -57,7 +57,7 @@ def test_test_tool_errors(tmp_path):
 def test_load_from_wrong_checkpoint_names_keys(tiny_synthetic, tmp_path):
     bad = str(tmp_path / 'bad.pth')
     torch.save({'state_dict': {'backbone.not_a_layer.weight': torch.zeros(1)}}, bad)
-    proc = run_tool(['python', 'tools/train.py', QUICKSTART_CONFIG, '--work-dir', str(tmp_path / 'w')] +
+    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', str(tmp_path / 'w')] +
                     tiny_run_options(tiny_synthetic, max_epochs=1) + [f'load_from={bad}'])
     # mmengine loads non-strictly and reports both sides; the run goes on from the initial weights
     assert 'unexpected key in source state_dict: backbone.not_a_layer.weight' in proc.stdout
@@ -74,7 +74,7 @@ def test_corrupt_video_is_skipped_and_reported(tiny_synthetic, tmp_path):
     with open(truncated, 'r+b') as f:
         f.truncate(osp.getsize(truncated) // 3)
     work_dir = str(tmp_path / 'work')
-    proc = run_tool(['python', 'tools/train.py', QUICKSTART_CONFIG, '--work-dir', work_dir] +
+    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', work_dir] +
                     tiny_run_options(data, max_epochs=2))
     out = proc.stdout + proc.stderr
     assert f'skipping unreadable video {corrupt}' in out
@@ -89,7 +89,7 @@ def test_corrupt_video_is_skipped_and_reported(tiny_synthetic, tmp_path):
 
 
 def _dist_train(work_dir: str, data: str, max_epochs: int, extra: list = ()) -> list:
-    return ['bash', 'tools/dist_train.sh', QUICKSTART_CONFIG, '2', '--work-dir', work_dir, *extra
+    return ['bash', 'tools/dist_train.sh', R3D_CONFIG, '2', '--work-dir', work_dir, *extra
             ] + tiny_run_options(data, max_epochs=max_epochs, batch_size=3)
 
 
@@ -128,6 +128,6 @@ def test_dist_train_two_cpu_ranks_kill_and_resume(tiny_synthetic, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU-only error')
 def test_amp_without_gpu_is_a_clear_error(tiny_synthetic, tmp_path):
-    proc = run_tool(['python', 'tools/train.py', QUICKSTART_CONFIG, '--amp', '--work-dir', str(tmp_path)],
+    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--amp', '--work-dir', str(tmp_path)],
                     check=False)
     assert proc.returncode != 0 and '--amp needs a GPU' in proc.stderr

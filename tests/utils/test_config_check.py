@@ -2,7 +2,7 @@
 import pytest
 from mmengine.config import Config
 
-from videoalign.testing import QUICKSTART_CONFIG, run_tool
+from videoalign.testing import R3D_CONFIG, run_tool
 from videoalign.utils import check_cfg_options, check_config_keys
 
 
@@ -48,7 +48,7 @@ def test_extra_keys_are_accepted():
 
 
 def test_quickstart_config_passes():
-    assert check_config_keys(Config.fromfile(QUICKSTART_CONFIG)) is None
+    assert check_config_keys(Config.fromfile(R3D_CONFIG)) is None
 
 
 def test_misspelt_cfg_option_raises_with_suggestion():
@@ -79,7 +79,7 @@ def test_valid_cfg_options_pass():
 
 def test_train_tool_rejects_misspelt_cfg_option_before_training(tmp_path):
     work_dir = tmp_path / 'work'
-    proc = run_tool(['python', 'tools/train.py', QUICKSTART_CONFIG, '--work-dir', str(work_dir), '--cfg-options',
+    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', str(work_dir), '--cfg-options',
                      'optim_wraper.optimizer.lr=1'], check=False, timeout=120)
     assert proc.returncode != 0
     assert 'optim_wraper.optimizer.lr' in proc.stderr

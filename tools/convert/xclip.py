@@ -5,17 +5,14 @@
 The official file is read without running any pickled code (its yacs config becomes an inert placeholder).
 """
 import argparse
-import os
 import os.path as osp
 import sys
-
-import torch
 
 try:
     import videoalign  # noqa: F401
 except ImportError:  # running from a source checkout that is not installed
     sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from videoalign.models.converters import convert_xclip, load_official_checkpoint
+from videoalign.models.converters import convert_xclip, load_official_checkpoint, save_converted
 
 
 def main() -> None:
@@ -26,9 +23,7 @@ def main() -> None:
     if not osp.isfile(args.src):
         sys.exit(f'error: {args.src} does not exist')
     state_dict = convert_xclip(load_official_checkpoint(args.src))
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save({'state_dict': state_dict, 'meta': {'converted_from': osp.basename(args.src), 'method': 'xclip'}},
-               args.dst)
+    save_converted(state_dict, args.dst, args.src, 'xclip')
     print(f'{len(state_dict)} tensors written to {args.dst}')
 
 

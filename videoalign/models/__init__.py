@@ -4,5 +4,6 @@ from .backbones import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
+from .recognizers import *  # noqa: F401,F403
 from .text import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403

@@ -7,10 +7,14 @@ from typing import Dict, List, Optional, Sequence
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # the smallest, fastest model: what the tests of the tools train
-QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'r3d-tiny_1xb16-8x2x1-20e_synthetic.py')
+QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'clip-r3d-tiny_1xb16-8x2x1-20e_synthetic.py')
+R3D_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'r3d-tiny_1xb16-8x2x1-20e_synthetic.py')
 XCLIP_QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'xclip-tiny_1xb16-8x2x1-20e_synthetic.py')
 # --cfg-options that shrink each quick-start model further
 R3D_TINY_OPTIONS = ['model.backbone.base_channels=4', 'model.cls_head.in_channels=32']
+QUICKSTART_TINY_OPTIONS = [
+    'model.backbone.base_channels=4', 'model.neck.in_channels=32', 'model.cls_head.text_encoder.arch.text.layers=1'
+]
 XCLIP_TINY_OPTIONS = [
     'model.backbone.arch.vision.width=32', 'model.backbone.arch.vision.heads=2', 'model.backbone.arch.vision.layers=2',
     'model.cls_head.text_prompt.visual_width=32', 'model.cls_head.text_encoder.arch.text.layers=1'

@@ -1,8 +1,9 @@
 # X-CLIP (ECCV 2022) with a CLIP ViT-B/16: cross-frame communication blocks, a 1-layer MIT neck and a text-prompt
 # head with the 2-layer video-specific prompt generator (alpha 0.1), i.e. the official load() defaults (xclip.md).
-# Base CLIP weights: OpenAI's TorchScript archive ViT-B-16.pt (or an open_clip checkpoint) at clip_checkpoint.
+# Base CLIP weights: OpenAI's ViT-B-16.pt by name (downloaded once, sha256-checked; docs/model_zoo.md); a local path
+# to it or to an open_clip checkpoint works too.
 clip_arch = 'ViT-B/16'
-clip_checkpoint = 'checkpoints/clip/ViT-B-16.pt'
+clip_checkpoint = 'videoalign://clip/vit-b16'
 num_frames = 8
 
 model = dict(

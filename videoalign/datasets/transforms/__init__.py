@@ -1,5 +1,12 @@
 """Data transforms."""
+from .frame_feature_decode import FrameFeatureDecode
+from .load_frame_features import LoadFrameFeatures
 from .multi_view_segment_sample import MultiViewSegmentSample
+from .pca_lighting import PCALighting
 from .random_grayscale import RandomGrayscale
+from .random_stride_sample import RandomStrideSample
 
-__all__ = ['MultiViewSegmentSample', 'RandomGrayscale']
+__all__ = [
+    'FrameFeatureDecode', 'LoadFrameFeatures', 'MultiViewSegmentSample', 'PCALighting', 'RandomGrayscale',
+    'RandomStrideSample'
+]

@@ -1,5 +1,6 @@
 """Backbones: the CLIP ViT video backbone and the blocks that decide how frames talk."""
 from .blocks import CLIPBlock, XCLIPBlock
 from .clip_vit import CLIPViT
+from .dualpath_vit import DualPathViT
 
-__all__ = ['CLIPViT', 'CLIPBlock', 'XCLIPBlock']
+__all__ = ['CLIPViT', 'DualPathViT', 'CLIPBlock', 'XCLIPBlock']

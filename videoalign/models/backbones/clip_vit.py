@@ -124,7 +124,7 @@ class CLIPViT(BaseModule):
             self.temporal_embedding = None
         self.ln_pre = LayerNorm(self.width)
 
-        dpr = [rate.item() for rate in torch.linspace(0, drop_path_rate, self.num_layers)]
+        dpr = [drop_path_rate * i / max(self.num_layers - 1, 1) for i in range(self.num_layers)]  # as torch.linspace
         resblocks = [
             MODELS.build(
                 dict(block_cfg, width=self.width, num_heads=self.num_heads, num_frames=num_frames, drop_path=dpr[i]))

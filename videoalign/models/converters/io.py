@@ -6,9 +6,11 @@ Official releases pickle more than tensors: X-CLIP stores a yacs ``CfgNode``, Du
 turns every other object into an inert :class:`Placeholder` that only records what it was: no constructor, no
 ``__reduce__`` callable and no ``__setstate__`` of the original class ever runs.
 """
+import os
+import os.path as osp
 import pickle
 import types
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 import torch
 
@@ -66,10 +68,16 @@ class _InertUnpickler(pickle.Unpickler):
         return type(name, (Placeholder, ), dict(qualname=f'{module}.{name}'))
 
 
+def _inert_load(file: Any, **kwargs: Any) -> Any:
+    """``pickle.load`` through :class:`_InertUnpickler`: torch's legacy (non-zip) format reads its header records
+    with ``pickle_module.load``, so a plain ``pickle.load`` there would run whatever a crafted file holds."""
+    return _InertUnpickler(file, **kwargs).load()
+
+
 _DTYPES = {name for name in dir(torch) if isinstance(getattr(torch, name, None), torch.dtype)}
 _inert_pickle = types.ModuleType('videoalign_inert_pickle')
 _inert_pickle.Unpickler = _InertUnpickler
-_inert_pickle.load = pickle.load
+_inert_pickle.load = _inert_load
 _inert_pickle.__name__ = 'videoalign_inert_pickle'
 
 
@@ -88,3 +96,17 @@ def load_official_checkpoint(path: str, map_location: Optional[Any] = 'cpu') -> 
     except pickle.UnpicklingError:
         pass  # it holds more than tensors: read it again with everything else made inert
     return torch.load(path, map_location=map_location, weights_only=False, pickle_module=_inert_pickle)
+
+
+def save_converted(state_dict: Dict[str, torch.Tensor], dst: str, src: str, method: str, **meta: Any) -> None:
+    """Write a converted state dict as a videoalign checkpoint ``{'state_dict', 'meta'}`` (folders are created).
+
+    Args:
+        state_dict (dict): The converted weights.
+        dst (str): Where to write.
+        src (str): The official file it came from (its name goes into ``meta['converted_from']``).
+        method (str): The method (``meta['method']``).
+        **meta: More ``meta`` entries.
+    """
+    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    torch.save({'state_dict': state_dict, 'meta': dict(converted_from=osp.basename(src), method=method, **meta)}, dst)

@@ -1,4 +1,7 @@
 """Heads: turn video features into class scores and losses."""
+from .dualpath_head import DualPathHead
+from .frame_average_head import FrameAverageHead
+from .learnable_prompt_head import LearnablePromptHead
 from .text_prompt_head import TextPromptHead
 
-__all__ = ['TextPromptHead']
+__all__ = ['DualPathHead', 'FrameAverageHead', 'LearnablePromptHead', 'TextPromptHead']

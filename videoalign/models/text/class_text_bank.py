@@ -7,8 +7,10 @@ state that is rebuilt whenever what it depends on changes:
 - the class list or the templates (``set_class_names``, ``set_templates``);
 - the text encoder's weights: moved to another device or dtype, replaced, or changed in place (checkpoint loading
   and ``init_weights`` write the parameters in place, which bumps their version counters);
-- the encoder's trainability: a cache is kept only while every encoder parameter has ``requires_grad=False``; a
-  trainable encoder is run on every call, with autograd.
+- the encoder's trainability: by default a cache is kept only while every encoder parameter has
+  ``requires_grad=False``, and a trainable encoder is run on every call, with autograd. The caller may ask for a
+  cache of a trainable encoder (``cache=True``, e.g. a learnable prompt in eval mode); it is computed without
+  autograd and rebuilt once an optimizer step or a checkpoint changes the weights in place.
 
 The cache is a plain attribute, not a buffer: it is not in the state dict, does not follow ``Module.to`` (a moved
 encoder triggers a recomputation on its new device) and is not broadcast by DDP. The encoder is run in whatever
@@ -143,16 +145,21 @@ class ClassTextBank:
             return mean
         return mean * embeds.norm(dim=-1).mean(dim=1, keepdim=True)
 
-    def __call__(self, text_encoder: nn.Module) -> torch.Tensor:
+    def __call__(self, text_encoder: nn.Module, cache: Optional[bool] = None) -> torch.Tensor:
         """The class embeddings ``(K, D)`` from ``text_encoder`` (cached while it is frozen).
 
         Args:
             text_encoder (nn.Module): Maps token ids ``(N, L)`` to text embeddings ``(N, D)``.
+            cache (bool, optional): Whether to use (and keep) the cache. None means while the encoder is frozen;
+                True caches a trainable encoder too (computed without autograd: for evaluation only); False always
+                runs the encoder, with autograd. Defaults to None.
 
         Returns:
             torch.Tensor: The class embeddings, in the encoder's dtype.
         """
-        if not self.is_frozen(text_encoder):
+        if cache is None:
+            cache = self.is_frozen(text_encoder)
+        if not cache:
             return self._encode(text_encoder)
         key = self._weights_key(text_encoder)
         if self._cache is None or key != self._cache_key:

@@ -96,6 +96,8 @@ def load_clip_state_dict(source: ClipSource,
             - a local OpenAI CLIP TorchScript archive (e.g. ``ViT-B-16.pt``);
             - a local open_clip checkpoint (``{'state_dict': ...}``, ``module.`` prefixes stripped) or a plain
               state dict (``torch.save``);
+            - a model-zoo name ``videoalign://clip/<arch>`` (see ``model_zoo.md``): downloaded, verified and
+              converted to a plain state dict by :func:`videoalign.hub.get_checkpoint`;
             - an ``http(s)://`` URL: downloaded once into the torch hub cache and loaded with
               ``weights_only=True`` (tensors only). TorchScript archives are refused from URLs;
             - ``'<tag>:<name>'``, an open_clip pretrained tag and model name such as ``'openai:ViT-B-16'``, a
@@ -117,6 +119,9 @@ def load_clip_state_dict(source: ClipSource,
         if len(source) != 2:
             raise ValueError(f'an open_clip source is a (name, pretrained tag) pair, got {source!r}')
         return _load_open_clip(source[0], source[1], map_location)
+    if source.startswith('videoalign://'):  # a model-zoo entry (e.g. videoalign://clip/vit-b16), converted by the hub
+        from videoalign.hub import get_checkpoint
+        return _to_openai_layout(load_checkpoint_safely(get_checkpoint(source), map_location=map_location))
     if source.startswith(('http://', 'https://')):
         path = download_to_cache(source)
         if is_torchscript_archive(path):
@@ -196,8 +201,8 @@ class CLIPPretrainedInit:
     load-state-dict pre-hook (:class:`CLIPViT` has one).
 
     Args:
-        checkpoint (str | tuple[str, str]): A source for :func:`load_clip_state_dict`: a local file, a URL or an
-            open_clip ``'<tag>:<name>'``.
+        checkpoint (str | tuple[str, str]): A source for :func:`load_clip_state_dict`: a local file, a
+            model-zoo name (``'videoalign://clip/vit-b16'``), a URL or an open_clip ``'<tag>:<name>'``.
         prefix (str): The part of the checkpoint to load, removed from the keys. Defaults to ``'visual.'``.
         exclude (Sequence[str]): Keys (after removing ``prefix``) not to load, by their start. Defaults to ().
         map_location (str): Where to load the tensors. Defaults to ``'cpu'``.

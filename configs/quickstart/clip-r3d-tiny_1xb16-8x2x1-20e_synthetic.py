@@ -1,0 +1,27 @@
+# The README's quick start: a small CLIP-style video-text model trained from scratch on the synthetic dataset, on CPU.
+# A tiny 3D ResNet encodes the clip, a tiny CLIP text transformer encodes each class name, and a class scores
+# logit_scale * cos(video, text) (TextPromptHead): the trained model scores any free-text label (demo/demo.py).
+# The video tower is convolutional because a CLIP ViT trained from scratch learns these order-only classes too slowly
+# for a CPU quick start (a tiny AIM-style ViT at 48 px: 0.72 validation top-1 after 32 epochs); CLIP ViTs start from
+# CLIP weights in the method configs.
+_base_ = ['./r3d-tiny_1xb16-8x2x1-20e_synthetic.py']
+
+text_arch = dict(embed_dim=64, text=dict(context_length=32, vocab_size=49408, width=64, heads=2, layers=2))
+model = dict(
+    type='VideoRecognizer',  # the 3D ResNet backbone and the data preprocessor are the base config's
+    neck=dict(type='PoolProjection', in_channels=128, embed_dims=64, dropout=0.2),
+    cls_head=dict(
+        _delete_=True,
+        type='TextPromptHead',
+        num_classes=None,
+        in_channels=64,
+        class_names='data/synthetic/label_map.txt',
+        text_encoder=dict(type='CLIPTextEncoder', arch=text_arch),
+        templates='video',
+        freeze_text=False,  # trained from scratch with the video tower (at a tenth of the lr, see optim_wrapper)
+        freeze_logit_scale=False,
+        average_clips='prob'))
+
+optim_wrapper = dict(
+    constructor='MultiplierOptimWrapperConstructor',
+    paramwise_cfg=dict(lr_mult={'cls_head.text_encoder': 0.1}, no_decay_1d=True))

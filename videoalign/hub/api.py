@@ -1,0 +1,247 @@
+"""Getting a model-zoo file by name: download (or take a file added by hand), verify, convert, cache.
+
+``get_checkpoint('xclip/vit-b16-8f_k400')`` returns the path of the converted, verified file; the second call finds it
+in the cache (and checks its hash) without touching the network. In a distributed run rank 0 does the work first and
+the other ranks wait at a barrier, then find the file in the cache; every rank must call it, as mmengine's loaders do.
+"""
+import os
+import os.path as osp
+import shutil
+import zipfile
+from typing import Any, Callable, Optional, Tuple
+from urllib.parse import urlparse
+
+from mmengine.dist import barrier, get_dist_info
+from mmengine.logging import print_log
+
+from .cache import ENV_OFFLINE, converted_path, download_path, fsync_dir, get_hub_dir, is_offline, locked
+from .convert import convert_file
+from .download import download_file
+from .errors import HubError, ManualDownloadError, OfflineError
+from .index import get_model_info
+from .metafile import ModelEntry
+from .verify import HashStore, check_sha256, sha256_of
+
+_HOSTS = {'google-drive': 'Google Drive', 'baidu-pan': 'Baidu Pan'}
+
+
+def _by_hand(entry: ModelEntry, path: str) -> str:
+    """How to add the published file of ``entry`` by hand."""
+    return (f'Download {entry.weights} yourself, then run `python tools/download.py --file <that file> {entry.name}` '
+            f'(or put the file at {path}).')
+
+
+def _rank0_first(fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` on rank 0, then (after a barrier) on the other ranks, which then find its result in the cache."""
+    rank, world_size = get_dist_info()
+    if world_size == 1:
+        return fn()
+    error, result = None, None
+    if rank == 0:
+        try:
+            result = fn()
+        except Exception as err:  # noqa: BLE001  (re-raised after the barrier, so no rank waits forever)
+            error = err
+    barrier()
+    if rank != 0:
+        result = fn()
+    if error is not None:
+        raise error
+    return result
+
+
+def fetch_published(entry: ModelEntry, file: Optional[str] = None, progress: bool = True) -> Tuple[str, str]:
+    """Make the published file of ``entry`` present and verified in the cache.
+
+    Args:
+        entry (ModelEntry): The entry.
+        file (str, optional): A copy the user downloaded by hand; it is copied into the cache once verified.
+            Defaults to None (download, or use the cached file).
+        progress (bool): Show a progress bar while downloading. Defaults to True.
+
+    Returns:
+        tuple[str, str]: The cached path and its sha256.
+
+    Raises:
+        HubError: If the entry has no published file.
+        ManualDownloadError: If the file must be downloaded by hand and is not in the cache.
+        OfflineError: If a download is needed and ``VIDEOALIGN_OFFLINE`` is set.
+        DownloadError: If the download fails.
+        ChecksumError: If the file's sha256 differs from the official or recorded one (the file is deleted).
+    """
+    if entry.weights is None:
+        raise HubError(f'{entry.name} has no published weights{": " + entry.note if entry.note else ""}')
+    path = download_path(entry.method, entry.file_name)
+    store = HashStore()
+    with locked(path):
+        expected = entry.sha256 or (store.get('downloads', entry.weights) or {}).get('sha256')
+        if file is not None:
+            actual = _add_file(file, path, expected, entry)
+        elif osp.isfile(path):
+            actual = check_sha256(path, expected, entry.name) if expected else sha256_of(path)
+        elif entry.manual:
+            raise ManualDownloadError(
+                f'{entry.name}: the published file is on {_HOSTS[entry.download]}, which needs a browser. '
+                f'{entry.instructions.strip()} Address: {entry.weights}. Then run `python tools/download.py --file '
+                f'<downloaded file> {entry.name}` (or put the file at {path}).')
+        elif is_offline():
+            raise OfflineError(f'{entry.name} needs {entry.weights}, but {ENV_OFFLINE} is set. ' +
+                               _by_hand(entry, path))
+        else:
+            actual = download_file(
+                entry.weights,
+                path,
+                expected,
+                progress=progress,
+                desc=entry.name,
+                on_failure=lambda reason: f'{entry.name}: {reason}. ' + _by_hand(entry, path))
+        if expected is None:
+            store.put(
+                'downloads',
+                entry.weights,
+                actual,
+                entry=entry.name,
+                file=osp.relpath(path, get_hub_dir()).replace(os.sep, '/'))
+            print_log(
+                f'{entry.name}: no official sha256 is published; recorded {actual} in {store.path}, against '
+                f'which later downloads and uses of {osp.basename(path)} are checked',
+                logger='current')
+    return path, actual
+
+
+def _add_file(file: str, path: str, expected: Optional[str], entry: ModelEntry) -> str:
+    """Copy a file the user downloaded into the cache at ``path`` (through ``<path>.part``), verified."""
+    file = osp.abspath(osp.expanduser(file))
+    if not osp.isfile(file):
+        raise FileNotFoundError(f'--file {file} does not exist')
+    if osp.isfile(path) and osp.samefile(file, path):
+        return check_sha256(path, expected, entry.name) if expected else sha256_of(path)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    part = path + '.part'
+    shutil.copyfile(file, part)
+    with open(part, 'rb') as f:
+        os.fsync(f.fileno())
+    actual = check_sha256(part, expected, f'{file} (for {entry.name})') if expected else sha256_of(part)
+    os.replace(part, path)
+    fsync_dir(osp.dirname(path))
+    return actual
+
+
+def _converted_ok(store: HashStore, path: str) -> bool:
+    """Check a converted file against its recorded hash; a mismatch removes it (it is then converted again)."""
+    key = store.converted_key(path)
+    record = store.get('converted', key)
+    actual = sha256_of(path)
+    if record is None:  # written by a process that ended before recording it, or the record was removed
+        store.put('converted', key, actual)
+        return True
+    if record['sha256'] == actual:
+        return True
+    print_log(
+        f'{path}: sha256 {actual} differs from the recorded {record["sha256"]}; converting it again',
+        logger='current',
+        level=30)
+    os.remove(path)
+    store.remove('converted', key)
+    return False
+
+
+def _get_checkpoint(entry: ModelEntry, file: Optional[str], progress: bool, force: bool) -> str:
+    """:func:`get_checkpoint` in one process: the cached converted file if it checks out, else fetch and convert."""
+    store = HashStore()
+    if entry.converter is None:
+        path, _ = fetch_published(entry, file, progress)
+        if entry.note:
+            print_log(f'{entry.name}: {entry.note}', logger='current')
+        return path
+    source_sha = entry.sha256 or (store.get('downloads', entry.weights) or {}).get('sha256')
+    if source_sha and file is None and not force:
+        dst = converted_path(entry.method, entry.short_name, source_sha)
+        with locked(dst):
+            if osp.isfile(dst) and _converted_ok(store, dst):
+                return dst
+    src, source_sha = fetch_published(entry, file, progress)
+    dst = converted_path(entry.method, entry.short_name, source_sha)
+    with locked(dst):
+        if osp.isfile(dst) and not force and _converted_ok(store, dst):
+            return dst
+        print_log(f'{entry.name}: converting {src} with the {entry.converter!r} converter', logger='current')
+        meta = dict(
+            name=entry.name,
+            method=entry.method,
+            converted_from=entry.weights,
+            source_sha256=source_sha,
+            converter=entry.converter,
+            converter_options=dict(entry.converter_options))
+        convert_file(entry.converter, src, dst, entry.converter_options, meta)
+        store.put('converted', store.converted_key(dst), sha256_of(dst), entry=entry.name, source_sha256=source_sha)
+    return dst
+
+
+def get_checkpoint(name: str, file: Optional[str] = None, progress: bool = True, force: bool = False) -> str:
+    """The local path of a model-zoo file: converted to videoalign's layout (if the entry has a converter), verified.
+
+    Args:
+        name (str): An entry name or alias, with or without ``videoalign://``.
+        file (str, optional): The published file, downloaded by hand (Google Drive, Baidu Pan, or no network);
+            verified, copied into the cache and converted. Defaults to None.
+        progress (bool): Show a progress bar while downloading. Defaults to True.
+        force (bool): Convert again even if a converted file is cached. Defaults to False.
+
+    Returns:
+        str: The converted file (``<hub>/checkpoints/<method>/<name>_<sha8>.pth``, holding ``{'state_dict', 'meta'}``),
+        or the published file itself for an entry without a converter.
+
+    Raises:
+        KeyError: If the name is unknown.
+        HubError: See :func:`fetch_published`; all name the address and where to put the file.
+    """
+    entry = get_model_info(name)
+    return _rank0_first(lambda: _get_checkpoint(entry, file, progress, force))
+
+
+def _is_torch_file(path: str) -> bool:
+    """Whether ``path`` looks like a ``torch.save`` file (a zip archive or a pickle of protocol 2 or later)."""
+    if zipfile.is_zipfile(path):
+        return True
+    with open(path, 'rb') as f:
+        return f.read(1) == b'\x80'
+
+
+def load_checkpoint(name: str, map_location: Any = 'cpu') -> dict:
+    """Load a model-zoo checkpoint by name: tensors and plain containers only (nothing is unpickled as code).
+
+    Args:
+        name (str): An entry name or alias, with or without ``videoalign://``.
+        map_location (Any): As in :func:`torch.load`. Defaults to ``'cpu'``.
+
+    Returns:
+        dict: The checkpoint, ``{'state_dict': ..., 'meta': ...}`` for a converted entry.
+
+    Raises:
+        ValueError: If the entry's file is not a checkpoint (e.g. a tokenizer vocabulary: use
+            :func:`get_checkpoint` for its path).
+        pickle.UnpicklingError: If the file holds objects other than tensors and plain containers.
+    """
+    from videoalign.compat.checkpoint import load_checkpoint_safely
+    path = get_checkpoint(name)
+    if not _is_torch_file(path):
+        raise ValueError(f'{name}: {path} is not a torch checkpoint; use get_checkpoint({name!r}) for its path')
+    return load_checkpoint_safely(path, map_location=map_location)
+
+
+def cached_file(entry: ModelEntry) -> Optional[str]:
+    """The cached file :func:`get_checkpoint` would return, if it is there (not verified), else None."""
+    if entry.weights is None:
+        return None
+    if entry.converter is None:
+        path = download_path(entry.method, entry.file_name)
+        return path if osp.isfile(path) else None
+    sha = entry.sha256 or (HashStore().get('downloads', entry.weights) or {}).get('sha256')
+    path = converted_path(entry.method, entry.short_name, sha) if sha else None
+    return path if path and osp.isfile(path) else None
+
+
+def host_of(entry: ModelEntry) -> str:
+    """Where the published file is: ``'Google Drive'``, ``'Baidu Pan'`` or the host of its address."""
+    return _HOSTS.get(entry.download) or urlparse(entry.weights or '').netloc

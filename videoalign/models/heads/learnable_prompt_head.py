@@ -1,0 +1,144 @@
+"""Efficient-Prompt's head: cosine similarity to class embeddings made from learnable prompts, at a fixed temperature.
+
+Official code: ``ju-chen/Efficient-Prompt`` ``src/model.py`` (``CLIPrompt``), ``src/train.py`` and ``src/val.py``
+(commit ``1f69a18``).
+"""
+import math
+from typing import Callable, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+
+from videoalign.models.text import LearnablePrompt
+from videoalign.registry import MODELS
+from .text_prompt_head import TextPromptHead
+
+
+class _PromptedTextEncoder(nn.Module):
+    """Token ids -> class embeddings through a learnable prompt and a text encoder.
+
+    What :class:`~videoalign.models.text.ClassTextBank` runs and keys its cache on (the weights of both modules).
+    Made on each call from the head's own modules, so it is never part of the head's module tree or state dict.
+    """
+
+    def __init__(self, prompt: LearnablePrompt, text_encoder: nn.Module, names: Sequence[str]) -> None:
+        super().__init__()
+        self.prompt = prompt
+        self.text_encoder = text_encoder
+        self.names = names
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Encode the class-name tokens ``(K, L)`` with the prompt: ``(K, D)``."""
+        names = self.names if len(self.names) == tokens.shape[0] else None  # the bank may encode in chunks
+        embeds, eot = self.prompt(tokens, self.text_encoder.token_embedding, names)
+        return self.text_encoder.forward_embeddings(embeds, eot)
+
+
+@MODELS.register_module()
+class LearnablePromptHead(TextPromptHead):
+    """Logits ``cos(video, class) / 0.07``, each class embedded by the frozen text encoder from learnable prompts.
+
+    A class is its name's tokens between the learned prefix and postfix vectors of a
+    :class:`~videoalign.models.text.LearnablePrompt` (no hand-written template), encoded by the frozen CLIP text
+    encoder and L2-normalised; the video embedding is L2-normalised too (``--featnorm 1``). The temperature is
+    Efficient-Prompt's **fixed** 0.07: ``logit_scale`` is a non-persistent buffer ``log(1 / 0.07)``, not a parameter,
+    and CLIP's own ``logit_scale`` (100) is not used.
+
+    The class embeddings are recomputed with autograd on every training forward (the prompt trains). In eval mode
+    they are cached by the head's :class:`~videoalign.models.text.ClassTextBank`, which recomputes them when the
+    class list changes (``set_class_names``, e.g. the held-out classes of a zero-shot test) or when the prompt or
+    text-encoder weights change (an optimizer step or a checkpoint writes them in place).
+
+    Every class of the list is scored in every batch. The official code contrasts each batch against its classes
+    plus random negatives, up to ``--numContrast 400`` classes, i.e. all classes of HMDB51, UCF101 and Kinetics-400;
+    that subset is not implemented, so a list of more than 400 classes is scored in full.
+
+    Args:
+        num_classes (int, optional): Number of classes; must equal the number of class names. None means the number
+            of class names.
+        in_channels (int): Width ``D`` of the video embedding; must equal the text encoder's ``embed_dim``.
+        class_names (Sequence[str] | str): The class names, or a label map / ``id,name`` CSV file.
+        text_encoder (dict | nn.Module): The CLIP text encoder or its config (``CLIPTextEncoder``); it is frozen.
+        prompt (dict | LearnablePrompt): The learnable prompt or its config; ``context_length`` and ``width`` are
+            filled in from the text encoder when missing from the config. Defaults to
+            ``dict(type='LearnablePrompt', prefix=16, postfix=16)``.
+        tokenizer (dict | Callable): The tokenizer or its config. Defaults to ``dict(type='CLIPTokenizer')``.
+        replace_underscores (bool): Whether underscores in class names are written as spaces. Defaults to True.
+        temperature (float): The fixed softmax temperature. Defaults to 0.07.
+        loss_cls (dict): Config of the loss. Defaults to ``dict(type='CrossEntropyLoss')``.
+        average_clips (str, optional): How the views of a video are combined at test time. Defaults to ``'prob'``
+            (the official test averages the softmax of 5 random samplings).
+        init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
+        **kwargs: Other arguments of ``BaseHead`` (``label_smooth_eps``, ``topk``, ``multi_class``) and
+            ``text_batch_size``.
+    """
+
+    def __init__(self,
+                 num_classes: Optional[int],
+                 in_channels: int,
+                 class_names: Union[Sequence[str], str],
+                 text_encoder: Union[dict, nn.Module],
+                 prompt: Union[dict, LearnablePrompt] = dict(type='LearnablePrompt', prefix=16, postfix=16),
+                 tokenizer: Union[dict, Callable[..., torch.Tensor]] = dict(type='CLIPTokenizer'),
+                 replace_underscores: bool = True,
+                 temperature: float = 0.07,
+                 loss_cls: dict = dict(type='CrossEntropyLoss'),
+                 average_clips: Optional[str] = 'prob',
+                 init_cfg: Optional[Union[dict, List[dict]]] = None,
+                 **kwargs) -> None:
+        if temperature <= 0:
+            raise ValueError(f'temperature must be positive, got {temperature}')
+        super().__init__(
+            num_classes,
+            in_channels,
+            class_names,
+            text_encoder,
+            tokenizer=tokenizer,
+            templates='bare',  # the learned vectors replace a template
+            replace_underscores=replace_underscores,
+            freeze_text=True,
+            text_prompt=None,
+            loss_cls=loss_cls,
+            average_clips=average_clips,
+            init_cfg=init_cfg,
+            **kwargs)
+        # a constant, not state: replaces the parent's frozen parameter
+        del self.logit_scale
+        self.register_buffer('logit_scale', torch.tensor(math.log(1 / temperature)), persistent=False)
+        if isinstance(prompt, dict):
+            prompt = dict(prompt)
+            prompt.setdefault('context_length', self.text_encoder.context_length)
+            prompt.setdefault('width', self.text_encoder.width)
+            prompt = MODELS.build(prompt)
+        if (prompt.context_length, prompt.width) != (self.text_encoder.context_length, self.text_encoder.width):
+            raise ValueError(f'the prompt (context_length {prompt.context_length}, width {prompt.width}) does not '
+                             f'match the text encoder (context_length {self.text_encoder.context_length}, width '
+                             f'{self.text_encoder.width})')
+        self.prompt = prompt
+        self.prompt.eot_indices(self.text_bank.tokens(), self.class_names)  # every class fits the prompt
+
+    def set_class_names(self, class_names: Union[Sequence[str], str]) -> None:
+        """Switch to another class list (a list or a file); every class must fit the prompt.
+
+        Args:
+            class_names (Sequence[str] | str): The class names, or a label map / ``id,name`` CSV file.
+
+        Raises:
+            ValueError: Naming a class too long for the prompt (the class list is then left unchanged).
+        """
+        previous = self.class_names
+        super().set_class_names(class_names)
+        try:
+            self.prompt.eot_indices(self.text_bank.tokens(), self.class_names)
+        except ValueError:
+            super().set_class_names(previous)
+            raise
+
+    def set_templates(self, templates: Union[str, Sequence[str]]) -> None:
+        """Not supported: the learned prompt vectors take the place of templates."""
+        raise NotImplementedError(f'{self.__class__.__name__} uses learned prompt vectors, not templates')
+
+    def class_embeddings(self) -> torch.Tensor:
+        """The L2-normalised class embeddings ``(K, D)``: with autograd in training, cached in eval mode."""
+        encoder = _PromptedTextEncoder(self.prompt, self.text_encoder, self.class_names)
+        return self.text_bank(encoder, cache=not self.training)
