@@ -11,7 +11,6 @@ The two schemes are re-registered with :class:`mmengine.runner.CheckpointLoader`
 - ``http://`` and ``https://``: the file is downloaded into the torch hub cache and loaded with
   ``weights_only=True``: tensors and plain containers only, never code.
 """
-import os
 import os.path as osp
 import pickle
 from typing import Any, Optional
@@ -67,8 +66,9 @@ def load_from_local(filename: str, map_location: Optional[Any] = None) -> Any:
 def download_to_cache(url: str, cache_dir: Optional[str] = None, progress: bool = True) -> str:
     """Download ``url`` once into ``cache_dir`` (rank 0 first, the other ranks wait) and return the local path.
 
-    ``torch.hub.download_url_to_file`` writes to a temporary file and renames it when complete, so an interrupted
-    download never leaves a file that looks finished.
+    The transfer is :func:`videoalign.hub.download.download_file`'s: through a ``.part`` file that is renamed when
+    complete (an interrupted download is resumed, never taken for a finished one), under a file lock so that two
+    processes do not download the same file at once.
 
     Args:
         url (str): The address.
@@ -78,17 +78,24 @@ def download_to_cache(url: str, cache_dir: Optional[str] = None, progress: bool 
     Returns:
         str: Path of the cached file.
     """
+    from videoalign.hub.cache import locked  # the hub imports videoalign, which applies this module first
+    from videoalign.hub.download import download_file
+
     cache_dir = cache_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
-    os.makedirs(cache_dir, exist_ok=True)
-    name = osp.basename(urlparse(url).path) or 'checkpoint.pth'
-    path = osp.join(cache_dir, name)
+    path = osp.join(cache_dir, osp.basename(urlparse(url).path) or 'checkpoint.pth')
+
+    def fetch() -> None:
+        with locked(path):
+            if not osp.isfile(path):
+                download_file(url, path, progress=progress)
+
     rank, world_size = get_dist_info()
-    if rank == 0 and not osp.isfile(path):
-        torch.hub.download_url_to_file(url, path, progress=progress)
+    if rank == 0:
+        fetch()
     if world_size > 1:
         barrier()
-    if not osp.isfile(path):
-        torch.hub.download_url_to_file(url, path, progress=progress)
+    if rank != 0:
+        fetch()
     return path
 
 
