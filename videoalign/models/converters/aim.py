@@ -25,6 +25,8 @@ from typing import Dict, Mapping
 
 import torch
 
+from .io import check_unmapped, official_state_dict
+
 COMPONENTS = {
     'T_Adapter_in': 't_adapter_in',
     'T_Adapter': 't_adapter',
@@ -34,21 +36,6 @@ COMPONENTS = {
     'D_fc2': 'up_proj',
 }
 PREFIXES = ('backbone.', 'cls_head.')
-
-
-def official_state_dict(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
-    """The state dict inside an official checkpoint (``'state_dict'`` key, or the dict itself), ``module.`` removed.
-
-    Args:
-        checkpoint (Mapping): The loaded official file, or its state dict.
-
-    Returns:
-        dict: The state dict.
-    """
-    if not isinstance(checkpoint, Mapping):
-        raise TypeError(f'an AIM checkpoint is a dict, got {type(checkpoint).__name__}')
-    state = checkpoint['state_dict'] if isinstance(checkpoint.get('state_dict'), Mapping) else checkpoint
-    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v) for k, v in state.items())
 
 
 def convert_aim(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
@@ -63,13 +50,11 @@ def convert_aim(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     Raises:
         KeyError: Naming the keys that are neither ``backbone.*`` nor ``cls_head.*``.
     """
-    converted, unknown = OrderedDict(), []
-    for key, value in official_state_dict(checkpoint).items():
-        if not key.startswith(PREFIXES):
-            unknown.append(key)
-            continue
-        converted['.'.join(COMPONENTS.get(part, part) for part in key.split('.'))] = value
-    if unknown:
-        raise KeyError(f'not AIM keys (expected backbone.* or cls_head.*): {", ".join(unknown[:10])}'
-                       f'{" ..." if len(unknown) > 10 else ""}')
+    converted, unmapped = OrderedDict(), []
+    for key, value in official_state_dict(checkpoint, ('state_dict', ), 'AIM').items():
+        if key.startswith(PREFIXES):
+            converted['.'.join(COMPONENTS.get(part, part) for part in key.split('.'))] = value
+        else:
+            unmapped.append(key)
+    check_unmapped(unmapped, 'AIM')
     return converted

@@ -17,10 +17,11 @@ The CLIP text tower, which the official model builds but never runs, is dropped:
 ``token_embedding.``, ``transformer.`` and ``ln_final.``, and the keys ``positional_embedding`` (trained by the
 official freezing rule, though unused), ``text_projection`` and ``logit_scale``.
 """
-from collections import OrderedDict
 from typing import Dict, Mapping
 
 import torch
+
+from .io import official_state_dict, rename_prefixes
 
 __all__ = ['convert_dualpath', 'dualpath_state_dict', 'PREFIXES', 'TEXT_TOWER_PREFIXES']
 
@@ -33,29 +34,10 @@ TEXT_TOWER_PREFIXES = ('token_embedding.', 'positional_embedding', 'transformer.
                        'logit_scale')
 
 
-def _matches(key: str, prefix: str) -> bool:
-    """``key`` is ``prefix`` or lies under it (``'ln_final.'`` matches ``'ln_final.weight'``)."""
-    return key == prefix or (key.startswith(prefix) and (prefix.endswith('.') or key[len(prefix)] == '.'))
-
-
 def dualpath_state_dict(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     """The state dict inside an official file: under ``'model'``, else ``'module'``, else the file itself; without
-    a DDP ``module.`` prefix.
-
-    Args:
-        checkpoint (Mapping): The loaded official file, or its state dict.
-
-    Returns:
-        dict: The official state dict.
-    """
-    if not isinstance(checkpoint, Mapping):
-        raise TypeError(f'an official DualPath checkpoint is a dict, got {type(checkpoint).__name__}')
-    state = checkpoint
-    for key in ('model', 'module'):
-        if isinstance(checkpoint.get(key), Mapping):
-            state = checkpoint[key]
-            break
-    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v) for k, v in state.items())
+    a DDP ``module.`` prefix."""
+    return official_state_dict(checkpoint, ('model', 'module'), 'DualPath')
 
 
 def convert_dualpath(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
@@ -70,16 +52,5 @@ def convert_dualpath(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     Raises:
         KeyError: Naming the official keys that are neither visual nor text-tower keys.
     """
-    converted, unknown = OrderedDict(), []
-    for key, value in dualpath_state_dict(checkpoint).items():
-        for old, new in PREFIXES:
-            if _matches(key, old):
-                converted[new + key[len(old):]] = value
-                break
-        else:
-            if not any(_matches(key, prefix) for prefix in TEXT_TOWER_PREFIXES):
-                unknown.append(key)
-    if unknown:
-        raise KeyError(f'not DualPath keys (no mapping): {", ".join(unknown[:10])}'
-                       f'{" ..." if len(unknown) > 10 else ""}')
-    return converted
+    prefixes = tuple(PREFIXES) + tuple((prefix, None) for prefix in TEXT_TOWER_PREFIXES)
+    return rename_prefixes(dualpath_state_dict(checkpoint), prefixes, 'DualPath')

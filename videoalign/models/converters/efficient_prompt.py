@@ -23,10 +23,11 @@ official                                             videoalign
 CLIP's ``logit_scale`` is in the official state dict only because ``clipmodel`` is a sub-module; the official code
 never reads it (logits are ``cos / 0.07``), and videoalign's head holds the fixed temperature as a constant.
 """
-from collections import OrderedDict
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping
 
 import torch
+
+from .io import official_state_dict, rename_prefixes
 
 VISUAL = 'clipmodel.visual.'
 PREFIXES = (  # (official, videoalign or None to drop)
@@ -43,14 +44,6 @@ PREFIXES = (  # (official, videoalign or None to drop)
 )
 
 
-def _target(key: str) -> Optional[tuple]:
-    """``(new_prefix, old_prefix)`` of ``key``, or None if no entry of :data:`PREFIXES` covers it."""
-    for old, new in PREFIXES:
-        if key == old or (old.endswith('.') and key.startswith(old)):
-            return new, old
-    return None
-
-
 def convert_efficient_prompt(checkpoint: Mapping, drop_visual: bool = False) -> Dict[str, torch.Tensor]:
     """Map an official Efficient-Prompt checkpoint (or its ``'state_dict'``) to videoalign's keys.
 
@@ -65,19 +58,6 @@ def convert_efficient_prompt(checkpoint: Mapping, drop_visual: bool = False) -> 
     Raises:
         KeyError: Naming the official keys that have no counterpart.
     """
-    state = checkpoint.get('state_dict', checkpoint)
-    converted, unknown = OrderedDict(), []
-    for key, value in state.items():
-        key = key[len('module.'):] if key.startswith('module.') else key
-        target = _target(key)
-        if target is None:
-            unknown.append(key)
-            continue
-        new, old = target
-        if new is None or (drop_visual and old == VISUAL):
-            continue
-        converted[new + key[len(old):]] = value
-    if unknown:
-        raise KeyError(f'not Efficient-Prompt keys (no mapping): {", ".join(unknown[:10])}'
-                       f'{" ..." if len(unknown) > 10 else ""}')
-    return converted
+    prefixes = [(old, None if drop_visual and old == VISUAL else new) for old, new in PREFIXES]
+    return rename_prefixes(official_state_dict(checkpoint, ('state_dict', ), 'Efficient-Prompt'), prefixes,
+                           'Efficient-Prompt')

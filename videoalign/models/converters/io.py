@@ -10,7 +10,8 @@ import os
 import os.path as osp
 import pickle
 import types
-from typing import Any, Dict, Optional
+from collections import OrderedDict
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 
@@ -110,3 +111,64 @@ def save_converted(state_dict: Dict[str, torch.Tensor], dst: str, src: str, meth
     """
     os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
     torch.save({'state_dict': state_dict, 'meta': dict(converted_from=osp.basename(src), method=method, **meta)}, dst)
+
+
+def official_state_dict(checkpoint: Mapping, keys: Sequence[str], method: str) -> Dict[str, torch.Tensor]:
+    """The state dict inside an official file, without a DDP ``module.`` prefix.
+
+    Args:
+        checkpoint (Mapping): The loaded official file, or its state dict.
+        keys (Sequence[str]): Keys that may hold the state dict (e.g. ``('model', )``); the first one holding a dict
+            wins, and without any the file is taken as the state dict itself.
+        method (str): The method's name, for the error message.
+
+    Returns:
+        dict: The official state dict.
+
+    Raises:
+        TypeError: If ``checkpoint`` is not a dict.
+    """
+    if not isinstance(checkpoint, Mapping):
+        raise TypeError(f'an official {method} checkpoint is a dict, got {type(checkpoint).__name__}')
+    state = next((checkpoint[key] for key in keys if isinstance(checkpoint.get(key), Mapping)), checkpoint)
+    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v) for k, v in state.items())
+
+
+def _under(key: str, prefix: str) -> bool:
+    """Whether ``key`` is ``prefix`` or lies under it (``'ln_final.'`` covers ``'ln_final.weight'``; ``'proj'``
+    covers ``'proj'`` and ``'proj.x'`` but not ``'projection'``)."""
+    return key == prefix or (key.startswith(prefix) and (prefix.endswith('.') or key[len(prefix)] == '.'))
+
+
+def check_unmapped(unmapped: Sequence[str], method: str) -> None:
+    """Raise a ``KeyError`` naming (up to ten of) the official keys that have no videoalign counterpart."""
+    if unmapped:
+        raise KeyError(f'not {method} keys (no mapping): {", ".join(unmapped[:10])}'
+                       f'{" ..." if len(unmapped) > 10 else ""}')
+
+
+def rename_prefixes(state: Mapping[str, torch.Tensor], prefixes: Sequence[Tuple[str, Optional[str]]],
+                    method: str) -> Dict[str, torch.Tensor]:
+    """Rename every key by the first ``(official, videoalign)`` prefix pair that covers it.
+
+    Args:
+        state (Mapping): The official state dict.
+        prefixes (Sequence[tuple]): ``(official prefix, videoalign prefix)`` pairs, most specific first; a
+            videoalign prefix of None drops the keys (weights the videoalign model does not have).
+        method (str): The method's name, for the error message.
+
+    Returns:
+        dict: The renamed state dict.
+
+    Raises:
+        KeyError: Naming the keys that no pair covers.
+    """
+    converted, unmapped = OrderedDict(), []
+    for key, value in state.items():
+        pair = next(((old, new) for old, new in prefixes if _under(key, old)), None)
+        if pair is None:
+            unmapped.append(key)
+        elif pair[1] is not None:
+            converted[pair[1] + key[len(pair[0]):]] = value
+    check_unmapped(unmapped, method)
+    return converted

@@ -18,12 +18,13 @@ text tower (``token_embedding``, ``positional_embedding``, ``transformer.*``, ``
                                 ``cls_head.text_encoder.*``
 ==============================  =====================================
 """
-from collections import OrderedDict
 from typing import Dict, Mapping
 
 import torch
 
-PREFIXES = (  # longest first
+from .io import official_state_dict, rename_prefixes
+
+PREFIXES = (  # most specific first
     ('prompts_visual_proj', 'cls_head.text_prompt.visual_proj'),
     ('prompts_visual_ln.', 'cls_head.text_prompt.visual_ln.'),
     ('prompts_generator.', 'cls_head.text_prompt.'),
@@ -38,12 +39,6 @@ PREFIXES = (  # longest first
 )
 
 
-def official_state_dict(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
-    """The state dict inside an official checkpoint (``'model'`` key, or the dict itself), ``module.`` removed."""
-    state = checkpoint.get('model', checkpoint)
-    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v) for k, v in state.items())
-
-
 def convert_xclip(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     """Map an official X-CLIP checkpoint (or its ``'model'`` state dict) to videoalign's keys.
 
@@ -56,15 +51,4 @@ def convert_xclip(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     Raises:
         KeyError: Naming the official keys that have no counterpart.
     """
-    converted, unknown = OrderedDict(), []
-    for key, value in official_state_dict(checkpoint).items():
-        for old, new in PREFIXES:
-            if key == old or (key.startswith(old) and (old.endswith('.') or key[len(old)] == '.')):
-                converted[new + key[len(old):]] = value
-                break
-        else:
-            unknown.append(key)
-    if unknown:
-        raise KeyError(f'not X-CLIP keys (no mapping): {", ".join(unknown[:10])}'
-                       f'{" ..." if len(unknown) > 10 else ""}')
-    return converted
+    return rename_prefixes(official_state_dict(checkpoint, ('model', ), 'X-CLIP'), PREFIXES, 'X-CLIP')

@@ -9,21 +9,19 @@ parameter, trunc_normal std 0.02); it keeps PyTorch's default init (MIT: Linear 
 LayerNorm 1 / 0); it has **no** residual around the module (MIT adds the frame features back, without the position
 embedding); its layer and head counts are arguments (README: 1 layer, 8 heads; argparse default 2 layers).
 """
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 
 from videoalign.models.layers import CLIPResidualBlock
 from videoalign.registry import MODELS
-
-NeckInput = Union[torch.Tensor, Sequence[torch.Tensor]]
+from .frame_integration import FrameIntegrationNeck
 
 
 @MODELS.register_module(name=['MultiframeIntegrationTransformer', 'MIT'])
-class MultiframeIntegrationTransformer(BaseModule):
+class MultiframeIntegrationTransformer(FrameIntegrationNeck):
     """Multi-frame Integration Transformer of X-CLIP, as a neck of mmaction2's ``Recognizer3D``.
 
     ``x = frame_cls + positional_embedding``; ``x = resblocks(x)``; ``x = x + frame_cls`` (the residual adds back the
@@ -83,21 +81,3 @@ class MultiframeIntegrationTransformer(BaseModule):
         x = self.resblocks(x.permute(1, 0, 2))  # CLIP blocks are sequence-first: (T, B, D)
         x = x.permute(1, 0, 2).type(frame_cls.dtype) + frame_cls
         return x.mean(dim=1)
-
-    def forward(self, x: NeckInput, data_samples: Optional[list] = None,
-                **kwargs) -> Tuple[Union[torch.Tensor, Tuple[torch.Tensor, ...]], dict]:
-        """Integrate the frame CLS embeddings of the backbone output.
-
-        Args:
-            x (torch.Tensor or Sequence[torch.Tensor]): Frame embeddings ``(B, T, D)``, or a tuple whose first item
-                they are; the other items (e.g. patch tokens ``(B, T, N, W)``) pass through.
-            data_samples (list, optional): Unused; ``Recognizer3D`` passes it in training. Defaults to None.
-
-        Returns:
-            tuple: ``(video_embeds (B, D), loss_aux)`` for a tensor input, ``((video_embeds, *rest), loss_aux)`` for a
-            tuple input; ``loss_aux`` is an empty dict.
-        """
-        if isinstance(x, torch.Tensor):
-            return self.integrate(x), dict()
-        frame_cls, *rest = x
-        return (self.integrate(frame_cls), *rest), dict()

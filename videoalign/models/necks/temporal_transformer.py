@@ -3,20 +3,18 @@
 Official code: ``ju-chen/Efficient-Prompt`` ``src/model.py`` (``CLIPrompt.temporalEmbedding``, ``TemporalModelling``,
 ``CLIPrompt.forward`` with ``--temporal 1``; commit ``1f69a18``).
 """
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 
 from videoalign.models.layers import CLIPResidualBlock
 from videoalign.registry import MODELS
-
-NeckInput = Union[torch.Tensor, Sequence[torch.Tensor]]
+from .frame_integration import FrameIntegrationNeck
 
 
 @MODELS.register_module()
-class TemporalTransformer(BaseModule):
+class TemporalTransformer(FrameIntegrationNeck):
     """``mean_T(blocks(frame_embeds + temporal_embedding))``: Efficient-Prompt's temporal transformer as a neck.
 
     The blocks are CLIP's pre-LN transformer blocks (``nn.MultiheadAttention``, an MLP ``D -> 4D -> D`` with
@@ -74,21 +72,3 @@ class TemporalTransformer(BaseModule):
         x = frame_embeds + self.temporal_embedding.weight.to(frame_embeds.dtype)
         x = self.transformer.resblocks(x.transpose(0, 1))  # CLIP blocks are sequence-first: (T, B, D)
         return x.mean(dim=0)
-
-    def forward(self, x: NeckInput, data_samples: Optional[list] = None,
-                **kwargs) -> Tuple[Union[torch.Tensor, Tuple[torch.Tensor, ...]], dict]:
-        """Integrate the frame embeddings of the backbone output.
-
-        Args:
-            x (torch.Tensor or Sequence[torch.Tensor]): Frame embeddings ``(B, T, D)``, or a tuple whose first item
-                they are.
-            data_samples (list, optional): Unused; ``Recognizer3D`` passes it in training. Defaults to None.
-
-        Returns:
-            tuple: ``(video_embeds (B, D), loss_aux)`` for a tensor input, ``((video_embeds, *rest), loss_aux)`` for a
-            tuple input; ``loss_aux`` is an empty dict.
-        """
-        if isinstance(x, torch.Tensor):
-            return self.integrate(x), dict()
-        frame_embeds, *rest = x
-        return (self.integrate(frame_embeds), *rest), dict()
