@@ -10,7 +10,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from videoalign.apis import get_checkpoint, get_model_info, list_models, load_checkpoint
 from videoalign.hub import ChecksumError, HubError, ManualDownloadError, OfflineError
-from videoalign.hub.api import _rank0_first
+from videoalign.hub.cache import rank0_first
 from videoalign.hub.cache import ENV_OFFLINE
 from videoalign.hub.verify import HashStore
 from videoalign.models.converters import convert_xclip, load_official_checkpoint
@@ -180,13 +180,13 @@ def test_concurrent_requests_download_once(hub_home, loopback, use_metafile, tin
 
 
 def test_rank0_works_first_and_errors_do_not_hang_the_barrier(monkeypatch):
-    from videoalign.hub import api
+    from videoalign.hub import cache as api
     events = []
     monkeypatch.setattr(api, 'barrier', lambda: events.append('barrier'))
     for rank in (0, 1):
         events.clear()
         monkeypatch.setattr(api, 'get_dist_info', lambda r=rank: (r, 2))
-        assert _rank0_first(lambda: events.append('work') or 'done') == 'done'
+        assert rank0_first(lambda: events.append('work') or 'done') == 'done'
         assert events == (['work', 'barrier'] if rank == 0 else ['barrier', 'work'])
     events.clear()
     monkeypatch.setattr(api, 'get_dist_info', lambda: (0, 2))
@@ -196,7 +196,7 @@ def test_rank0_works_first_and_errors_do_not_hang_the_barrier(monkeypatch):
         raise RuntimeError('no network')
 
     with pytest.raises(RuntimeError, match='no network'):
-        _rank0_first(fail)
+        rank0_first(fail)
     assert events == ['work', 'barrier']
 
 

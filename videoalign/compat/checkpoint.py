@@ -17,7 +17,6 @@ from typing import Any, Optional
 from urllib.parse import urlparse
 
 import torch
-from mmengine.dist import barrier, get_dist_info
 from mmengine.runner import CheckpointLoader
 
 
@@ -78,7 +77,7 @@ def download_to_cache(url: str, cache_dir: Optional[str] = None, progress: bool 
     Returns:
         str: Path of the cached file.
     """
-    from videoalign.hub.cache import locked  # the hub imports videoalign, which applies this module first
+    from videoalign.hub.cache import locked, rank0_first  # the hub imports videoalign, which applies this module
     from videoalign.hub.download import download_file
 
     cache_dir = cache_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
@@ -89,13 +88,7 @@ def download_to_cache(url: str, cache_dir: Optional[str] = None, progress: bool 
             if not osp.isfile(path):
                 download_file(url, path, progress=progress)
 
-    rank, world_size = get_dist_info()
-    if rank == 0:
-        fetch()
-    if world_size > 1:
-        barrier()
-    if rank != 0:
-        fetch()
+    rank0_first(fetch)
     return path
 
 

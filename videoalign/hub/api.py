@@ -8,13 +8,13 @@ import os
 import os.path as osp
 import shutil
 import zipfile
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Optional, Tuple
 from urllib.parse import urlparse
 
-from mmengine.dist import barrier, get_dist_info
 from mmengine.logging import print_log
 
-from .cache import ENV_OFFLINE, converted_path, download_path, fsync_dir, get_hub_dir, is_offline, locked
+from .cache import (ENV_OFFLINE, converted_path, download_path, fsync_dir, get_hub_dir, is_offline, locked,
+                    rank0_first)
 from .convert import convert_file
 from .download import download_file
 from .errors import HubError, ManualDownloadError, OfflineError
@@ -29,25 +29,6 @@ def _by_hand(entry: ModelEntry, path: str) -> str:
     """How to add the published file of ``entry`` by hand."""
     return (f'Download {entry.weights} yourself, then run `python tools/download.py --file <that file> {entry.name}` '
             f'(or put the file at {path}).')
-
-
-def _rank0_first(fn: Callable[[], Any]) -> Any:
-    """Run ``fn`` on rank 0, then (after a barrier) on the other ranks, which then find its result in the cache."""
-    rank, world_size = get_dist_info()
-    if world_size == 1:
-        return fn()
-    error, result = None, None
-    if rank == 0:
-        try:
-            result = fn()
-        except Exception as err:  # noqa: BLE001  (re-raised after the barrier, so no rank waits forever)
-            error = err
-    barrier()
-    if rank != 0:
-        result = fn()
-    if error is not None:
-        raise error
-    return result
 
 
 def fetch_published(entry: ModelEntry, file: Optional[str] = None, progress: bool = True) -> Tuple[str, str]:
@@ -197,7 +178,7 @@ def get_checkpoint(name: str, file: Optional[str] = None, progress: bool = True,
         HubError: See :func:`fetch_published`; all name the address and where to put the file.
     """
     entry = get_model_info(name)
-    return _rank0_first(lambda: _get_checkpoint(entry, file, progress, force))
+    return rank0_first(lambda: _get_checkpoint(entry, file, progress, force))
 
 
 def _is_torch_file(path: str) -> bool:

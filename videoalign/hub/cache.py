@@ -11,9 +11,11 @@ import contextlib
 import os
 import os.path as osp
 import sys
-from typing import Iterator
+import tempfile
+from typing import IO, Any, Callable, Iterator
 
 from filelock import FileLock, Timeout
+from mmengine.dist import barrier, get_dist_info
 
 ENV_HOME = 'VIDEOALIGN_HOME'
 ENV_OFFLINE = 'VIDEOALIGN_OFFLINE'
@@ -111,3 +113,52 @@ def fsync_dir(path: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str, mode: str = 'wb') -> Iterator[IO]:
+    """Open a temporary file next to ``path``; on success flush it to disk and rename it to ``path``.
+
+    ``path`` is therefore either absent (or as it was) or complete: an error or a kill midway leaves no partial file
+    under its name (the temporary one is removed on errors).
+
+    Args:
+        path (str): The final file; its folder is created.
+        mode (str): ``'wb'`` or ``'w'`` (text, UTF-8). Defaults to ``'wb'``.
+
+    Yields:
+        IO: The open temporary file.
+    """
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, mode, **({} if 'b' in mode else dict(encoding='utf-8'))) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+    fsync_dir(folder)
+
+
+def rank0_first(fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` on rank 0, then (after a barrier) on the other ranks, which then find its result in the cache."""
+    rank, world_size = get_dist_info()
+    if world_size == 1:
+        return fn()
+    error, result = None, None
+    if rank == 0:
+        try:
+            result = fn()
+        except Exception as err:  # noqa: BLE001  (re-raised after the barrier, so no rank waits forever)
+            error = err
+    barrier()
+    if rank != 0:
+        result = fn()
+    if error is not None:
+        raise error
+    return result

@@ -16,15 +16,12 @@ Every converter reads a published file without running pickled code and returns 
 The converters are imported when first used, so that reading metafiles does not import the models.
 """
 import inspect
-import os
-import os.path as osp
-import tempfile
 import warnings
 from typing import Any, Callable, Dict
 
 import torch
 
-from .cache import fsync_dir
+from .cache import atomic_write
 from .errors import HubError
 
 
@@ -91,17 +88,5 @@ def convert_file(converter: str, src: str, dst: str, options: Dict[str, Any], me
     except TypeError as err:
         raise HubError(f'Converter Options {options} do not fit the {converter!r} converter: {err}') from None
     state_dict = CONVERTERS[converter](src, **options)
-    folder = osp.dirname(osp.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(dst) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save({'state_dict': state_dict, 'meta': meta}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    fsync_dir(folder)
+    with atomic_write(dst) as f:
+        torch.save({'state_dict': state_dict, 'meta': meta}, f)

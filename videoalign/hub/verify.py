@@ -10,10 +10,9 @@ import hashlib
 import json
 import os
 import os.path as osp
-import tempfile
 from typing import Dict, Optional
 
-from .cache import fsync_dir, get_hub_dir, locked
+from .cache import atomic_write, get_hub_dir, locked
 from .errors import ChecksumError, HubError
 
 STORE_NAME = 'sha256.json'
@@ -82,20 +81,9 @@ class HashStore:
         return data
 
     def _write(self, data: dict) -> None:
-        os.makedirs(self.hub_dir, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix='.sha256.', suffix='.json', dir=self.hub_dir)
-        try:
-            with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                json.dump(data, f, indent=2, sort_keys=True)
-                f.write('\n')
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            if osp.exists(tmp):
-                os.remove(tmp)
-            raise
-        fsync_dir(self.hub_dir)
+        with atomic_write(self.path, 'w') as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write('\n')
 
     def get(self, section: str, key: str) -> Optional[dict]:
         """The record of ``key`` in ``section`` (``'downloads'`` or ``'converted'``), or None."""

@@ -6,7 +6,6 @@ Official releases pickle more than tensors: X-CLIP stores a yacs ``CfgNode``, Du
 turns every other object into an inert :class:`Placeholder` that only records what it was: no constructor, no
 ``__reduce__`` callable and no ``__setstate__`` of the original class ever runs.
 """
-import os
 import os.path as osp
 import pickle
 import types
@@ -14,6 +13,8 @@ from collections import OrderedDict
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
+
+from videoalign.hub.cache import atomic_write
 
 # globals a checkpoint of tensors and plain containers needs; anything else becomes a Placeholder
 _ALLOWED = {
@@ -100,17 +101,18 @@ def load_official_checkpoint(path: str, map_location: Optional[Any] = 'cpu') -> 
 
 
 def save_converted(state_dict: Dict[str, torch.Tensor], dst: str, src: str, method: str, **meta: Any) -> None:
-    """Write a converted state dict as a videoalign checkpoint ``{'state_dict', 'meta'}`` (folders are created).
+    """Write a converted state dict as a videoalign checkpoint ``{'state_dict', 'meta'}``, atomically.
 
     Args:
         state_dict (dict): The converted weights.
-        dst (str): Where to write.
+        dst (str): Where to write (folders are created; the file appears only once complete).
         src (str): The official file it came from (its name goes into ``meta['converted_from']``).
         method (str): The method (``meta['method']``).
         **meta: More ``meta`` entries.
     """
-    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
-    torch.save({'state_dict': state_dict, 'meta': dict(converted_from=osp.basename(src), method=method, **meta)}, dst)
+    with atomic_write(dst) as f:
+        torch.save({'state_dict': state_dict, 'meta': dict(converted_from=osp.basename(src), method=method, **meta)},
+                   f)
 
 
 def official_state_dict(checkpoint: Mapping, keys: Sequence[str], method: str) -> Dict[str, torch.Tensor]:
