@@ -13,9 +13,9 @@ try:
     import videoalign  # noqa: F401
 except ImportError:  # running from a source checkout that is not installed
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-from mmengine.config import DictAction
 
 from videoalign.apis import inference_video, init_model
+from videoalign.utils.cli import DictAction
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,6 +30,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--label-file', help='file of labels, one per line or id,name CSV (instead of --labels)')
     parser.add_argument('--topk', type=int, default=5, help='how many labels to print')
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
+    parser.add_argument('--non-strict', action='store_true',
+                        help='load a checkpoint whose keys do not all fit the model (by default an error)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
     return parser.parse_args()
 
@@ -40,7 +42,8 @@ def main() -> None:
     if args.label_file:
         from videoalign.models.text import load_class_names
         labels = load_class_names(args.label_file)
-    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
+    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options,
+                       strict=not args.non_strict)
     results = inference_video(model, args.video, labels=labels, topk=args.topk)
     print(f'top-{len(results)} for {args.video}:')
     for rank, (label, score) in enumerate(results, 1):

@@ -15,6 +15,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 PYTHON=${PYTHON:-python}
 
-PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
+# exec: the launcher replaces this shell, so a signal to the script reaches torchrun (which passes it to the ranks)
+PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} exec \
 "$PYTHON" -m torch.distributed.run --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
     --nproc_per_node="$GPUS" --master_port="$PORT" "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "${@:3}"

@@ -5,9 +5,12 @@
     python tools/download.py --file ~/Downloads/vit_b_clip_8frame_k400.pth aim/vit-b16_k400   # downloaded by hand
     python tools/download.py --list                                  # every entry, and what is cached
     python tools/download.py --cache-dir /data/videoalign NAME       # the same as VIDEOALIGN_HOME=/data/videoalign
+    python tools/download.py --force NAME                            # download again, record its hash anew, convert
 
 Names are those of ``model_zoo.md``. Files on Google Drive or Baidu Pan need a browser: the tool prints where to get
-them, and ``--file`` adds the downloaded file. It exits with 1 if any requested name did not end in a cached file.
+them, and ``--file`` adds the downloaded file. ``--force`` fetches the published file again (downloads it, or takes
+``--file``; an entry downloaded by hand takes its cached file again), replaces its recorded hash where no official one
+is published, and converts it again. It exits with 1 if any requested name did not end in a cached file.
 """
 import argparse
 import os
@@ -21,6 +24,7 @@ except ImportError:  # running from a source checkout that is not installed
     sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from videoalign.hub import ENV_HOME, HubError, MetafileError, get_checkpoint, get_hub_dir, get_model_info, list_models
 from videoalign.hub.api import cached_file, host_of
+from videoalign.hub.cache import download_path
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,7 +34,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--file', help='the published file, downloaded by hand, for the given name(s)')
     parser.add_argument('--list', action='store_true', help='list the entries (matching NAMES) and what is cached')
     parser.add_argument('--cache-dir', help=f'the cache folder (default: ${ENV_HOME} or ~/.cache/videoalign)')
-    parser.add_argument('--force', action='store_true', help='convert again even if a converted file is cached')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='fetch the published file again (download, or take --file), record its hash anew where no official one is '
+        'published (replacing the record), and convert again')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     return parser.parse_args()
 
@@ -63,8 +71,13 @@ def print_list(patterns: List[str]) -> None:
 
 
 def fetch(names: List[str], file: str, force: bool, progress: bool) -> int:
-    """Fetch each name; report each result; return the number of failures."""
+    """Fetch each name; report each result; return the number of failures.
+
+    With ``force``, a published file shared by several names is fetched again once, for the first of them; the others
+    take that fresh copy (as with ``--file``) and are converted again.
+    """
     failures = 0
+    refetched = {}  # published address -> its cached file, fetched again by --force in this run
     for name in names:
         entry = get_model_info(name)
         if entry.weights is None:
@@ -72,7 +85,9 @@ def fetch(names: List[str], file: str, force: bool, progress: bool) -> int:
             failures += 1
             continue
         try:
-            path = get_checkpoint(name, file=file, progress=progress, force=force)
+            path = get_checkpoint(name, file=file or refetched.get(entry.weights), progress=progress, force=force)
+            if force:
+                refetched[entry.weights] = download_path(entry.method, entry.weights, entry.file_name)
         except (HubError, OSError) as err:
             print(f'{name}: {type(err).__name__}: {err}', file=sys.stderr)
             failures += 1

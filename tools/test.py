@@ -4,7 +4,6 @@ import json
 import os
 import sys
 
-from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 
 try:
@@ -14,6 +13,9 @@ except ImportError:  # running from a source checkout that is not installed
     import videoalign  # noqa: F401
 from videoalign.compat import shutdown_distributed
 from videoalign.engine import build_runner, default_work_dir, load_config
+from videoalign.utils.cli import DictAction
+from videoalign.utils.fileio import check_writable
+from videoalign.utils.process import die_with_parent
 
 
 def parse_args() -> argparse.Namespace:
@@ -23,6 +25,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file (path or URL)')
     parser.add_argument('--work-dir', help='the directory to save the file containing evaluation metrics')
     parser.add_argument('--dump', type=str, help='dump predictions to a pickle file for offline evaluation')
+    parser.add_argument(
+        '--non-strict', action='store_true',
+        help='load a checkpoint whose keys do not all fit the model (by default missing or unexpected keys are an '
+        'error)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, as key=value pairs; e.g. test_dataloader.batch_size=4')
@@ -48,8 +54,9 @@ def merge_args(cfg, args: argparse.Namespace):
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--dump {args.dump}: the dump file must end with .pkl or .pickle')
+        dump = check_writable(args.dump, '--dump')  # before the test runs, not after
         evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
-        cfg.test_evaluator = list(evaluators) + [dict(type='DumpResults', out_file_path=args.dump)]
+        cfg.test_evaluator = list(evaluators) + [dict(type='AtomicDumpResults', out_file_path=dump)]
     cfg.work_dir = default_work_dir(cfg, args.config, args.work_dir)
     if '://' not in args.checkpoint and not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
@@ -59,8 +66,11 @@ def merge_args(cfg, args: argparse.Namespace):
 
 def main() -> None:
     args = parse_args()
+    if args.launcher != 'none':
+        die_with_parent()  # a rank ends with its launcher instead of running on as an orphan
     cfg = merge_args(load_config(args.config, args.cfg_options), args)
     runner = build_runner(cfg, args.launcher)
+    runner.load_strict = not args.non_strict
     metrics = runner.test()
     if is_main_process():
         print('test metrics: ' + json.dumps({k: round(float(v), 4) for k, v in metrics.items()}), flush=True)

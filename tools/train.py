@@ -4,7 +4,6 @@ import os
 import sys
 
 import torch
-from mmengine.config import DictAction
 
 try:
     import videoalign  # noqa: F401  (applies videoalign.compat before anything imports mmaction)
@@ -13,6 +12,8 @@ except ImportError:  # running from a source checkout that is not installed
     import videoalign  # noqa: F401
 from videoalign.compat import shutdown_distributed
 from videoalign.engine import build_runner, default_work_dir, load_config
+from videoalign.utils.cli import DictAction
+from videoalign.utils.process import die_with_parent
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,6 +73,8 @@ def merge_args(cfg, args: argparse.Namespace):
 
 def main() -> None:
     args = parse_args()
+    if args.launcher != 'none':
+        die_with_parent()  # a rank ends with its launcher instead of training on as an orphan
     cfg = merge_args(load_config(args.config, args.cfg_options), args)
     runner = build_runner(cfg, args.launcher)
     runner.train()

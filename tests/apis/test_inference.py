@@ -63,3 +63,13 @@ def test_demo_script(tiny_synthetic, tiny_checkpoint):
     rows = re.findall(r'^\s*(\d)\. ([0-9.]+)  (.+)$', proc.stdout, re.M)
     assert [r[0] for r in rows] == ['1', '2'], proc.stdout
     assert {r[2] for r in rows} == {'three dogs pulling a sled', 'a shape moves right'}
+
+
+def test_checkpoint_of_another_model_is_an_error(tiny_synthetic, tiny_checkpoint, tmp_path):
+    state = torch.load(tiny_checkpoint, map_location='cpu', weights_only=False)['state_dict']
+    other = str(tmp_path / 'other.pth')
+    torch.save({'state_dict': {k.replace('cls_head.', 'head.'): v for k, v in state.items()}}, other)
+    with pytest.raises(RuntimeError, match=r'(?s)other\.pth does not fit the model.*unexpected key.* head\.logit_scale'
+                       r'.*missing keys.* cls_head\.logit_scale.*strict=False'):
+        init_model(XCLIP_QUICKSTART_CONFIG, other, cfg_options=_options(tiny_synthetic))
+    init_model(XCLIP_QUICKSTART_CONFIG, other, cfg_options=_options(tiny_synthetic), strict=False)

@@ -96,7 +96,8 @@ def test_http_scheme_loads_tensors_only(http_root, tmp_path):
     torch.save({'state_dict': {'w': torch.ones(3)}}, root / 'good.pth')
     ckpt = CheckpointLoader.load_checkpoint(f'{url}/good.pth', map_location='cpu')
     assert torch.equal(ckpt['state_dict']['w'], torch.ones(3))
-    assert osp.isfile(osp.join(torch.hub.get_dir(), 'checkpoints', 'good.pth'))  # cached under TORCH_HOME
+    cached = [f for _, _, fs in os.walk(osp.join(torch.hub.get_dir(), 'checkpoints')) for f in fs]
+    assert [f for f in cached if f.endswith('.pth')] == ['good.pth']  # under TORCH_HOME, in a folder keyed by the URL
 
     marker = tmp_path / 'pwned'
     torch.save({'state_dict': {'w': torch.ones(1)}, 'payload': _Exploit(str(marker))}, root / 'evil.pth')

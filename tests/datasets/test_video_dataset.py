@@ -110,8 +110,9 @@ def test_empty_file_raises(tmp_path, text):
 
 def test_multi_class_lines_parse_into_lists(tmp_path):
     dataset = _parse(tmp_path, 'a.mp4 1 3\nb.mp4 0\nc.mp4 2 3 4\n', multi_class=True, num_classes=5)
-    assert dataset.load_data_list() == [dict(filename='a.mp4', label=[1, 3]), dict(filename='b.mp4', label=[0]),
-                                        dict(filename='c.mp4', label=[2, 3, 4])]
+    assert dataset.load_data_list() == [dict(filename='a.mp4', label=[1, 3], lineno=1),
+                                        dict(filename='b.mp4', label=[0], lineno=2),
+                                        dict(filename='c.mp4', label=[2, 3, 4], lineno=3)]
     # mmaction2's get_data_info turns the list into a one-hot vector of num_classes
     assert [i['label'].tolist() for i in _infos(dataset)] == [[0, 1, 0, 1, 0], [1, 0, 0, 0, 0], [0, 0, 1, 1, 1]]
 
@@ -265,20 +266,29 @@ def test_readable_video_with_broken_pipeline_reraises(video_dir, mm_messages):
     assert not any('skipping' in m for m in mm_messages)
 
 
-def test_all_unreadable_raises_after_max_skips(video_dir):
+def test_all_unreadable_raises(video_dir):
     names = ['garbage.mp4', 'truncated.mp4', 'missing.mp4', 'empty.mp4']
-    for test_mode in (False, True):
-        dataset = _build(video_dir, names, max_skips=3, test_mode=test_mode)
-        with pytest.raises(RuntimeError) as excinfo:
-            dataset[0]
-        message = str(excinfo.value)
-        assert '4 videos in a row' in message
-        assert video_dir in message
-        assert dataset.ann_file in message
+    dataset = _build(video_dir, names, max_skips=3)
+    with pytest.raises(RuntimeError) as excinfo:
+        dataset[0]
+    message = str(excinfo.value)
+    assert '4 videos in a row' in message and video_dir in message and dataset.ann_file in message
+    dataset = _build(video_dir, names, max_skips=3, test_mode=True)
+    with pytest.raises(RuntimeError, match=r'none of the 4 videos listed in .* could be read') as excinfo:
+        dataset[2]
+    assert video_dir in str(excinfo.value)
+
+
+def test_test_mode_skips_more_than_max_skips(video_dir):
+    names = ['garbage.mp4', 'truncated.mp4', 'missing.mp4', 'empty.mp4', GOOD[0]]
+    dataset = _build(video_dir, names, max_skips=1, test_mode=True)
+    sample = dataset[0]
+    assert sample['data_samples'].metainfo['skipped_videos'] == [_path(video_dir, n) for n in names[:4]]
+    assert dataset[3]['data_samples'].metainfo['skipped_videos'] == [_path(video_dir, 'empty.mp4')]
 
 
 def test_max_skips_zero_fails_on_first_unreadable(video_dir):
-    dataset = _build(video_dir, MIXED, max_skips=0, test_mode=True)
+    dataset = _build(video_dir, MIXED, max_skips=0)
     assert dataset[0]['data_samples'].gt_label.tolist() == [0]
     with pytest.raises(RuntimeError, match='1 videos in a row'):
         dataset[1]

@@ -29,7 +29,8 @@ class LoopbackFiles:
 
     Modes: ``'ok'`` (ranges honoured), ``'drop_once'`` (the first response is cut after ``drop_after`` bytes, later
     ones are whole), ``'drop_always'`` (every response is cut), ``'no_range'`` (ranges ignored: always the whole file
-    with status 200, the first response cut after ``drop_after`` bytes), ``'slow'`` (waits ``delay`` seconds first).
+    with status 200, the first response cut after ``drop_after`` bytes), ``'no_length'`` (like ``'no_range'``, but
+    without ``Content-Length``, so a cut response looks complete), ``'slow'`` (waits ``delay`` seconds first).
     """
 
     def __init__(self) -> None:
@@ -68,7 +69,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         data, mode = spec['data'], spec['mode']
         start = 0
         match = re.match(r'bytes=(\d+)-$', self.headers.get('Range') or '')
-        if match and mode != 'no_range':
+        if match and mode not in ('no_range', 'no_length'):
             start = int(match.group(1))
             if start >= len(data):
                 self.send_error(416, 'range not satisfiable')
@@ -78,9 +79,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
-        self.send_header('Content-Length', str(len(body)))
+        if mode != 'no_length':
+            self.send_header('Content-Length', str(len(body)))
         self.end_headers()
-        cut = mode == 'drop_always' or (mode in ('drop_once', 'no_range') and spec['served'] == 1)
+        cut = mode == 'drop_always' or (mode in ('drop_once', 'no_range', 'no_length') and spec['served'] == 1)
         if cut:
             self.wfile.write(body[:spec['drop_after']])
             self.wfile.flush()

@@ -10,8 +10,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from videoalign.apis import get_checkpoint, get_model_info, list_models, load_checkpoint
 from videoalign.hub import ChecksumError, HubError, ManualDownloadError, OfflineError
-from videoalign.hub.cache import rank0_first
-from videoalign.hub.cache import ENV_OFFLINE
+from videoalign.hub.cache import ENV_OFFLINE, download_path, rank0_first
 from videoalign.hub.verify import HashStore
 from videoalign.models.converters import convert_xclip, load_official_checkpoint
 
@@ -30,7 +29,8 @@ def test_download_verify_convert_cache_and_load(hub_home, loopback, use_metafile
 
     converted_path = get_checkpoint('videoalign://loopback/xclip-tiny', progress=False)
     assert converted_path == osp.join(hub_home, 'checkpoints', 'loopback', f'xclip-tiny_{sha[:8]}.pth')
-    assert cache_files(hub_home, 'downloads') == [osp.join('loopback', 'tiny_official.pth')]
+    published = download_path('loopback', loopback.url('/xclip/tiny_official.pth'), 'tiny_official.pth')
+    assert cache_files(hub_home, 'downloads') == [osp.relpath(published, osp.join(hub_home, 'downloads'))]
     assert not osp.exists(marker), 'the pickled object ran code'
 
     checkpoint = load_checkpoint('xclip-tiny-alias')
@@ -77,7 +77,7 @@ def test_unknown_hash_is_recorded_then_checked(hub_home, loopback, use_metafile,
 
     # the published file changes on the server: a new download is checked against the recorded hash
     os.remove(converted)
-    os.remove(osp.join(hub_home, 'downloads', 'loopback', 'tiny_official.pth'))
+    os.remove(download_path('loopback', loopback.url('/xclip/tiny_official.pth'), 'tiny_official.pth'))
     loopback.files.add('/xclip/tiny_official.pth', data[:-10] + b'0123456789')
     with pytest.raises(ChecksumError, match=sha):
         get_checkpoint('loopback/xclip-tiny', progress=False)
@@ -140,14 +140,14 @@ def test_offline_and_manual_errors_name_the_address_and_the_cache_path(hub_home,
         get_checkpoint('loopback/xclip-tiny', progress=False)
     message = str(info.value)
     assert loopback.url('/xclip/tiny_official.pth') in message
-    assert osp.join(hub_home, 'downloads', 'loopback', 'tiny_official.pth') in message
+    assert download_path('loopback', loopback.url('/xclip/tiny_official.pth'), 'tiny_official.pth') in message
     assert 'tools/download.py --file' in message and loopback.files.requests == []
 
     with pytest.raises(ManualDownloadError) as info:
         get_checkpoint('loopback/xclip-drive', progress=False)
     message = str(info.value)
     assert 'Google Drive' in message and 'Open it in a browser.' in message
-    assert osp.join(hub_home, 'downloads', 'loopback', 'tiny_drive.pth') in message
+    assert download_path('loopback', loopback.url('/xclip/tiny_official.pth'), 'tiny_drive.pth') in message
 
     # the file downloaded by hand is verified, copied into the cache and converted, all offline
     converted = get_checkpoint('loopback/xclip-drive', file=path, progress=False)

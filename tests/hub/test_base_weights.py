@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from videoalign.apis import get_checkpoint, load_checkpoint
+from videoalign.hub.cache import download_path
 from videoalign.models.backbones import CLIPViT
 from videoalign.testing.checkpoints import TINY_CLIP_ARCH, make_dalle_encoder, make_openai_clip_archive
 
@@ -61,7 +62,8 @@ def test_dvae_encoder_and_files_used_as_published(hub_home, loopback, use_metafi
     assert not osp.exists(marker)
 
     vocab = get_checkpoint('loopback/vocab', progress=False)
-    assert vocab == osp.join(hub_home, 'downloads', 'loopback', 'vocab.txt')
+    assert vocab == download_path('loopback', loopback.url('/bert/vocab.txt'), 'vocab.txt')
+    assert osp.dirname(vocab) == osp.join(hub_home, 'downloads', 'loopback', osp.basename(osp.dirname(vocab)))
     assert open(vocab, 'rb').read() == b'[PAD]\n[UNK]\nthe\n'
     with pytest.raises(ValueError, match='is not a torch checkpoint; use get_checkpoint'):
         load_checkpoint('loopback/vocab')

@@ -8,6 +8,7 @@ import pytest
 import torch
 import yaml
 
+from videoalign.hub.cache import download_path
 from videoalign.testing import REPO_ROOT
 from videoalign.testing.checkpoints import make_openai_clip_archive
 
@@ -85,7 +86,9 @@ def test_list_file_and_reports(entries, monkeypatch, capsys):
     assert code == 0, err
     converted = osp.join(cache, 'checkpoints', 'mine', f'clip-drive_{sha[:8]}.pth')
     assert f'mine/clip-drive: {converted} (converted with \'clip\')' in out
-    published = osp.join(cache, 'downloads', 'mine', 'ViT-tiny.pt')
+    monkeypatch.setenv('VIDEOALIGN_HOME', cache)
+    published = download_path('mine', 'https://drive.google.com/file/d/abc', 'ViT-tiny.pt')
+    assert published.startswith(osp.join(cache, 'downloads', 'mine', ''))
     assert f'mine/raw-drive: {published} (as published: Conversion not yet implemented: kept as published.)' in out
     assert 'visual.conv1.weight' in torch.load(converted, weights_only=True)['state_dict']
 

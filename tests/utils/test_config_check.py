@@ -86,3 +86,19 @@ def test_train_tool_rejects_misspelt_cfg_option_before_training(tmp_path):
     assert 'KeyError' in proc.stderr
     assert "'optim_wrapper'" in proc.stderr
     assert not work_dir.exists()  # failed before the Runner was built
+
+
+def test_mmcv1_keys_in_a_config_file_name_their_replacement(tmp_path):
+    path = tmp_path / 'old_style.py'
+    path.write_text(f"_base_ = [{R3D_CONFIG!r}]\nresume_from = 'work_dirs/x/epoch_3.pth'\n")
+    with pytest.raises(KeyError, match=r"old_style\.py: 'resume_from' is an mmcv 1.x config key, which mmengine "
+                       r"ignores; use resume=True with load_from"):
+        check_config_keys(Config.fromfile(str(path)))
+    with pytest.raises(KeyError, match=r"--cfg-options total_epochs: .* use train_cfg.max_epochs"):
+        check_cfg_options(Config.fromfile(R3D_CONFIG), {'total_epochs': 3})
+
+
+def test_cfg_option_without_value_is_a_usage_error():
+    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--cfg-options', 'train_cfg.max_epochs'], check=False)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert '--cfg-options train_cfg.max_epochs: expected KEY=VALUE' in proc.stderr

@@ -30,13 +30,14 @@ import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer
 from mmengine.analysis.jit_handles import get_shape
 from mmengine.analysis.print_helper import complexity_stats_table
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 try:
     import videoalign  # noqa: F401  (applies videoalign.compat before anything imports mmaction)
 except ImportError:  # running from a source checkout that is not installed
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
     import videoalign  # noqa: F401
+from videoalign.utils.cli import DictAction
 
 DEFAULT_SHAPE = (8, 224, 224)
 CROPS = ('CenterCrop', 'ThreeCrop', 'TenCrop')

@@ -85,7 +85,7 @@ def read_video_paths(ann_file: str) -> List[str]:
     """The video paths (first field of each non-empty line, relative to the video folder) of an annotation file."""
     if not osp.isfile(ann_file):
         raise FileNotFoundError(f'annotation file {ann_file} does not exist')
-    with open(ann_file, encoding='utf-8') as f:
+    with open(ann_file, encoding='utf-8-sig') as f:
         paths = [line.split()[0] for line in f if line.strip()]
     for path in paths:
         if osp.isabs(path):

@@ -45,7 +45,7 @@ def relabel(ann_file: str, class_ids: Sequence[int], num_classes: int) -> List[s
     """The ``<path> <label>`` lines of ``ann_file`` whose label is in ``class_ids``, relabelled to its position."""
     new_label = {old: new for new, old in enumerate(class_ids)}
     lines = []
-    with open(ann_file, encoding='utf-8') as f:
+    with open(ann_file, encoding='utf-8-sig') as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue

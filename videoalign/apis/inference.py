@@ -14,7 +14,8 @@ from ..registry import MODELS
 
 
 def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
-               device: Union[str, torch.device] = 'cpu', cfg_options: Optional[dict] = None) -> nn.Module:
+               device: Union[str, torch.device] = 'cpu', cfg_options: Optional[dict] = None,
+               strict: bool = True) -> nn.Module:
     """Build a model from a config and load a checkpoint (path, URL or model-zoo name).
 
     Args:
@@ -22,9 +23,14 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
         checkpoint (str, optional): Checkpoint to load; None keeps the initial weights. Defaults to None.
         device (str | torch.device): Device of the returned model. Defaults to ``'cpu'``.
         cfg_options (dict, optional): Config overrides, as ``--cfg-options``. Defaults to None.
+        strict (bool): Require the checkpoint's keys to fit the model exactly; a checkpoint of another model then
+            fails instead of leaving part of the model at its initial weights. Defaults to True.
 
     Returns:
         nn.Module: The model in eval mode, with its config in ``model.cfg``.
+
+    Raises:
+        RuntimeError: With ``strict``, if the checkpoint has missing or unexpected keys (they are listed).
     """
     if isinstance(config, (str, Path)):
         if not osp.isfile(config):
@@ -37,7 +43,13 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     init_default_scope(config.get('default_scope', 'videoalign'))
     model = MODELS.build(config.model)
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        try:
+            load_checkpoint(model, checkpoint, map_location='cpu', strict=strict)
+        except RuntimeError as err:
+            if not (strict and 'state_dict' in str(err)):
+                raise
+            raise RuntimeError(f'{checkpoint} does not fit the model of {config.filename or "the config"}: {err}\n'
+                               'If that is expected, load it with strict=False (demo/demo.py: --non-strict).') from None
     model.cfg = config
     return model.to(device).eval()
 

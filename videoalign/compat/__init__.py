@@ -21,12 +21,18 @@ Nothing else in videoalign patches third-party code. Each defect below was repro
    :func:`~videoalign.compat.mmaction_packaging.restore_numpy_aliases` restores the two aliases.
 6. mmcv-lite warns on every import that its compiled ops are missing (used by nothing here):
    :func:`~videoalign.compat.mmaction_packaging.quiet_mmcv_lite` filters that one warning.
+7. Under NumPy 2, mmaction2's ``ColorJitter`` raises ``OverflowError`` in its hue shift in about 40% of the draws:
+   :func:`~videoalign.compat.mmaction_numpy2.fix_color_jitter_hue` makes it shift hues as under NumPy 1.
+8. mmaction2's ``BaseHead`` turns bf16 scores into NumPy (``TypeError``) for its training accuracy and stores bf16
+   predictions: :func:`~videoalign.compat.mmaction_bf16.fix_bf16_head_scores` hands it float32 scores.
 
-:func:`apply` runs items 1, 2, 5 and 6 when ``videoalign`` is imported; items 3 and 4 act through the config (the
-training tools call :func:`~videoalign.compat.distributed.setup_distributed`).
+:func:`apply` runs items 1, 2, 5, 6, 7 and 8 when ``videoalign`` is imported; items 3 and 4 act through the config
+(the training tools call :func:`~videoalign.compat.distributed.setup_distributed`).
 """
 from .checkpoint import load_checkpoint_safely, register_checkpoint_schemes
 from .distributed import CPUDistributedDataParallel, setup_distributed, shutdown_distributed
+from .mmaction_bf16 import fix_bf16_head_scores
+from .mmaction_numpy2 import fix_color_jitter_hue
 from .mmaction_packaging import provide_missing_drn, quiet_mmcv_lite, restore_numpy_aliases
 
 __all__ = [
@@ -45,5 +51,7 @@ def apply() -> None:
     restore_numpy_aliases()
     quiet_mmcv_lite()
     provide_missing_drn()
+    fix_color_jitter_hue()
+    fix_bf16_head_scores()
     register_checkpoint_schemes()
     _applied = True

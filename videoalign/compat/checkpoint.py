@@ -1,53 +1,217 @@
-"""Checkpoint loading on torch >= 2.6 with mmengine 0.10.7.
+"""Checkpoint loading on torch >= 2.6 with mmengine 0.10.7: Runner checkpoints load, pickled code never runs.
 
 torch 2.6 changed ``torch.load`` to ``weights_only=True`` by default. mmengine 0.10.7 does not pass the argument, so
-every checkpoint the Runner writes (it pickles ``message_hub`` with mmengine and NumPy objects) fails to load on
-resume and on ``load_from``. Meanwhile ``torch.hub.load_state_dict_from_url``, behind mmengine's http(s) scheme, still
-defaults to ``weights_only=False`` and so unpickles whatever a server sends.
+every checkpoint the Runner writes fails to load on resume and on ``load_from``: it pickles its ``message_hub``
+(mmengine's ``HistoryBuffer``, whose statistics methods pickle as ``getattr(HistoryBuffer, 'mean')``) and NumPy
+scalars and arrays, which torch's weights-only unpickler refuses, even with ``add_safe_globals`` (it has no
+``getattr``). Meanwhile ``torch.hub.load_state_dict_from_url``, behind mmengine's http(s), ``torchvision://`` and
+``open-mmlab://`` schemes, still unpickles whatever a server sends.
 
-The two schemes are re-registered with :class:`mmengine.runner.CheckpointLoader`:
+Every scheme of :class:`mmengine.runner.CheckpointLoader` that reads a pickle is re-registered to read it with
+:class:`SafeUnpickler`: tensors, plain containers, NumPy arrays, scalars and dtypes, and mmengine's ``HistoryBuffer``
+(``getattr`` only for the plain methods of that class: its statistics). Anything else (``os.system``, a class whose
+constructor or ``__setstate__`` runs code) is refused with :class:`UnsafeCheckpointError`, naming the file and the
+global.
 
-- local paths: full unpickling, as on torch < 2.6 (these are files the user's own runs wrote or chose to trust);
-- ``http://`` and ``https://``: the file is downloaded into the torch hub cache and loaded with
-  ``weights_only=True``: tensors and plain containers only, never code.
+A local file the user trusts (a legacy checkpoint that pickles other objects) is loaded with full unpickling when it
+is listed, or lies under a folder listed, in the environment variable ``VIDEOALIGN_TRUSTED_CHECKPOINTS`` (paths
+separated by ``os.pathsep``). Nothing is trusted by default, and a file from the network never is.
 """
+import logging
+import os
 import os.path as osp
 import pickle
-from typing import Any, Optional
+import types
+import zipfile
+from typing import Any, Optional, Tuple
 from urllib.parse import urlparse
 
 import torch
+from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
+from mmengine.runner.checkpoint import (_process_mmcls_checkpoint, _get_mmengine_home, get_deprecated_model_names,
+                                        get_external_models, get_mmcls_models, get_torchvision_models)
+
+ENV_TRUSTED = 'VIDEOALIGN_TRUSTED_CHECKPOINTS'
+
+_BUILTINS = ('builtins', '__builtin__')  # torch.save writes pickle protocol 2, which names the module __builtin__
+#: The globals a checkpoint of tensors, plain containers, NumPy values and mmengine's training state needs.
+SAFE_GLOBALS = frozenset({
+    ('collections', 'OrderedDict'),
+    ('_codecs', 'encode'),  # bytes in protocol 2 (NumPy array data)
+    ('torch', 'Size'),
+    ('torch', 'device'),
+    ('torch', 'Tensor'),
+    ('torch._utils', '_rebuild_tensor'),
+    ('torch._utils', '_rebuild_tensor_v2'),
+    ('torch._utils', '_rebuild_parameter'),
+    ('torch._utils', '_rebuild_parameter_with_state'),
+    ('torch._tensor', '_rebuild_from_type_v2'),
+    ('numpy', 'ndarray'),
+    ('numpy', 'dtype'),
+    ('mmengine.logging.history_buffer', 'HistoryBuffer'),
+} | {(module, name) for module in _BUILTINS for name in ('set', 'frozenset', 'slice', 'complex', 'bytearray')}
+                         | {(module, name)
+                            for module in ('numpy.core.multiarray', 'numpy._core.multiarray')
+                            for name in ('_reconstruct', 'scalar')})
+_TORCH_DTYPES = frozenset(name for name in dir(torch) if isinstance(getattr(torch, name, None), torch.dtype))
 
 
-def load_checkpoint_safely(filename: str, map_location: Optional[Any] = None) -> Any:
-    """Load a checkpoint file without running code: tensors and plain containers only.
+def is_safe_global(module: str, name: str) -> bool:
+    """Whether the pickled global ``module.name`` is in the allow-list (:data:`SAFE_GLOBALS`, torch dtypes and
+    storage types, NumPy's dtype classes).
+
+    Args:
+        module (str): The module of the global.
+        name (str): Its name.
+
+    Returns:
+        bool: True if it may be unpickled.
+    """
+    if (module, name) in SAFE_GLOBALS:
+        return True
+    if module == 'torch':
+        return name in _TORCH_DTYPES or name.endswith('Storage')
+    return module == 'numpy.dtypes' and name.endswith('DType')
+
+
+class UnsafeGlobalError(pickle.UnpicklingError):
+    """A pickle names a global that is not allowed.
+
+    Args:
+        module (str): The module of the global.
+        name (str): Its name.
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+        super().__init__(f'{module}.{name}')
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """A ``pickle.Unpickler`` that resolves only allowed globals (:func:`is_safe_global`) and refuses the rest.
+
+    Pickled code can run only through the globals a pickle names (the callables of ``REDUCE``, the classes of
+    ``NEWOBJ`` / ``BUILD``), so refusing every global outside a list of inert ones keeps a pickle from running code.
+    Subclasses change :meth:`refuse` (the converters' reader turns refused globals into inert placeholders).
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module in _BUILTINS and name == 'getattr':
+            return self._getattr
+        if is_safe_global(module, name):
+            return super().find_class(module, name)
+        return self.refuse(module, name)
+
+    def refuse(self, module: str, name: str) -> Any:
+        """What a global outside the allow-list unpickles as: here, an :class:`UnsafeGlobalError`."""
+        raise UnsafeGlobalError(module, name)
+
+    def _getattr(self, obj: Any, name: str) -> Any:
+        """``getattr`` as a Runner checkpoint uses it: the statistics methods of mmengine's ``HistoryBuffer``."""
+        from mmengine.logging import HistoryBuffer
+        if obj is HistoryBuffer and not name.startswith('_') and isinstance(vars(HistoryBuffer).get(name),
+                                                                           types.FunctionType):
+            return getattr(obj, name)
+        return self.refuse('builtins', f'getattr({getattr(obj, "__qualname__", type(obj).__name__)}, {name!r})')
+
+
+def pickle_module(unpickler: type) -> types.ModuleType:
+    """A stand-in for the ``pickle`` module whose ``Unpickler`` and ``load`` use ``unpickler``, for
+    ``torch.load(pickle_module=...)`` (torch's legacy format also reads its header records with ``load``).
+
+    Args:
+        unpickler (type): A ``pickle.Unpickler`` subclass.
+
+    Returns:
+        types.ModuleType: The module.
+    """
+    module = types.ModuleType(f'videoalign_{unpickler.__name__}')
+    module.Unpickler = unpickler
+    module.load = lambda file, **kwargs: unpickler(file, **kwargs).load()
+    return module
+
+
+_safe_pickle = pickle_module(SafeUnpickler)
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holds a pickled object outside the allow-list; it was not loaded (nothing ran)."""
+
+
+class CheckpointReadError(RuntimeError):
+    """A checkpoint file could not be read (truncated, corrupt, or not a checkpoint)."""
+
+
+def trusted_paths() -> Tuple[str, ...]:
+    """The files and folders listed in ``VIDEOALIGN_TRUSTED_CHECKPOINTS``, resolved.
+
+    Returns:
+        tuple[str, ...]: Real paths.
+    """
+    return tuple(osp.realpath(osp.expanduser(p)) for p in os.environ.get(ENV_TRUSTED, '').split(os.pathsep) if p)
+
+
+def is_trusted(filename: str) -> bool:
+    """Whether the user listed ``filename`` (or a folder above it) in ``VIDEOALIGN_TRUSTED_CHECKPOINTS``.
+
+    Args:
+        filename (str): A local file.
+
+    Returns:
+        bool: True if it may be unpickled in full.
+    """
+    real = osp.realpath(osp.expanduser(filename))
+    return any(real == p or real.startswith(p.rstrip(os.sep) + os.sep) for p in trusted_paths())
+
+
+def load_checkpoint_safely(filename: str, map_location: Optional[Any] = None, source: Optional[str] = None) -> Any:
+    """Load a checkpoint file with :class:`SafeUnpickler`: tensors, containers, NumPy values and mmengine's
+    training state; never code.
 
     Args:
         filename (str): Path of the file.
         map_location (Any, optional): As in :func:`torch.load`. Defaults to None.
+        source (str, optional): Where the file came from (a URL), for the messages; a file from the network cannot
+            be trusted by ``VIDEOALIGN_TRUSTED_CHECKPOINTS``. Defaults to None (a local file).
 
     Returns:
         Any: The loaded object.
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        pickle.UnpicklingError: If the file holds anything beyond tensors and plain containers; the message names
-            the file and the offending global.
+        UnsafeCheckpointError: If the file pickles a global outside the allow-list; the message names the file and
+            the global, and says how to load a file the user trusts.
+        CheckpointReadError: If the file cannot be read (e.g. truncated); the message names it.
     """
+    filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file {filename} does not exist')
+    what = f'{filename} (downloaded from {source})' if source else filename
     try:
-        return torch.load(filename, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise pickle.UnpicklingError(
-            f'{filename} holds objects other than tensors and plain containers, which a checkpoint from the '
-            f'network may not unpickle (it could run code). Convert it to a plain state dict on a machine you '
-            f'trust, or load it from a local path if you trust its source. torch said: {err}') from None
+        return torch.load(filename, map_location=map_location, weights_only=False, pickle_module=_safe_pickle)
+    except UnsafeGlobalError as err:
+        if source:
+            how = ('A file from the network is never unpickled in full: download it, check where it comes from, '
+                   'and convert it to a plain state dict on a machine where you trust it.')
+        else:
+            how = (f'If you trust this file (e.g. your own code saved other objects in it), allow it with the '
+                   f'environment variable {ENV_TRUSTED}={osp.abspath(filename)} (several paths separated by '
+                   f'{os.pathsep!r}; a folder trusts the files under it), or convert it to a plain state dict.')
+        raise UnsafeCheckpointError(
+            f'{what} pickles the global {err.module}.{err.name}, which is not in the allow-list of what a checkpoint '
+            f'of tensors, NumPy values and mmengine\'s training state needs; unpickling it could run code, so the '
+            f'file was not loaded. {how}') from None
+    except (RuntimeError, EOFError, ValueError, TypeError, AttributeError, zipfile.BadZipFile, pickle.UnpicklingError,
+            OSError) as err:
+        size = osp.getsize(filename)
+        raise CheckpointReadError(
+            f'cannot load the checkpoint {what} ({size} bytes): {type(err).__name__}: {err}. A file cut short by an '
+            f'interrupted save or download, or a file that is not a torch checkpoint, fails this way.') from err
 
 
 def load_from_local(filename: str, map_location: Optional[Any] = None) -> Any:
-    """mmengine's local-file scheme with ``weights_only=False``, as torch < 2.6 loaded Runner checkpoints.
+    """mmengine's local-file scheme: :func:`load_checkpoint_safely`, or full unpickling for a trusted file.
 
     Args:
         filename (str): Path of the checkpoint.
@@ -59,15 +223,25 @@ def load_from_local(filename: str, map_location: Optional[Any] = None) -> Any:
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file {filename} does not exist')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+    if not is_trusted(filename):
+        return load_checkpoint_safely(filename, map_location=map_location)
+    print_log(f'{filename} is trusted through {ENV_TRUSTED}: unpickling it in full', logger='current',
+              level=logging.WARNING)
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=False)
+    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as err:
+        raise CheckpointReadError(f'cannot load the checkpoint {filename}: {type(err).__name__}: {err}') from err
 
 
 def download_to_cache(url: str, cache_dir: Optional[str] = None, progress: bool = True) -> str:
     """Download ``url`` once into ``cache_dir`` (rank 0 first, the other ranks wait) and return the local path.
 
-    The transfer is :func:`videoalign.hub.download.download_file`'s: through a ``.part`` file that is renamed when
-    complete (an interrupted download is resumed, never taken for a finished one), under a file lock so that two
-    processes do not download the same file at once.
+    The file is kept at ``<cache_dir>/<first 16 hex of sha256(url)>/<file name>``, so two addresses that end in the
+    same file name never share a file. The transfer is :func:`videoalign.hub.download.download_file`'s: through a
+    ``.part`` file that is renamed when complete (an interrupted download is resumed, never taken for a finished one),
+    under a file lock so that two processes do not download the same file at once. Before the rename the file must be
+    a torch file (:func:`videoalign.hub.formats.format_problem`): a web page served in its place, or a transfer cut
+    short by a server that sends no ``Content-Length``, is deleted instead of being cached.
 
     Args:
         url (str): The address.
@@ -76,24 +250,35 @@ def download_to_cache(url: str, cache_dir: Optional[str] = None, progress: bool 
 
     Returns:
         str: Path of the cached file.
+
+    Raises:
+        DownloadError: If the download fails.
+        FormatError: If the server sent no torch file (it is deleted).
     """
-    from videoalign.hub.cache import locked, rank0_first  # the hub imports videoalign, which applies this module
+    from videoalign.hub.cache import locked, rank0_first, url_key  # the hub imports videoalign, which applies this
     from videoalign.hub.download import download_file
+    from videoalign.hub.formats import TORCHSCRIPT_OR_TORCH, require_format
+    from videoalign.hub.verify import sha256_of
 
     cache_dir = cache_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
-    path = osp.join(cache_dir, osp.basename(urlparse(url).path) or 'checkpoint.pth')
+    path = osp.join(cache_dir, url_key(url, 16), osp.basename(urlparse(url).path) or 'checkpoint.pth')
+
+    def verify(part: str) -> str:
+        require_format(part, TORCHSCRIPT_OR_TORCH, f'{url}: the downloaded file ({part})',
+                       'Try again, or download the file yourself and load it from its local path.')
+        return sha256_of(part)
 
     def fetch() -> None:
         with locked(path):
             if not osp.isfile(path):
-                download_file(url, path, progress=progress)
+                download_file(url, path, progress=progress, verify=verify)
 
     rank0_first(fetch)
     return path
 
 
 def load_from_http(filename: str, map_location: Optional[Any] = None) -> Any:
-    """mmengine's http(s) scheme, loading with ``weights_only=True``.
+    """mmengine's http(s) scheme: downloaded once into the cache, then :func:`load_checkpoint_safely`.
 
     Args:
         filename (str): The URL.
@@ -102,10 +287,41 @@ def load_from_http(filename: str, map_location: Optional[Any] = None) -> Any:
     Returns:
         Any: The loaded checkpoint.
     """
-    return load_checkpoint_safely(download_to_cache(filename), map_location=map_location)
+    return load_checkpoint_safely(download_to_cache(filename), map_location=map_location, source=filename)
+
+
+def load_from_named_url(filename: str, map_location: Optional[Any] = None) -> Any:
+    """mmengine's ``torchvision://``, ``modelzoo://``, ``open-mmlab://``, ``openmmlab://`` and ``mmcls://`` schemes:
+    the name is resolved to its address as mmengine does, and the file is loaded like any other.
+
+    Args:
+        filename (str): E.g. ``torchvision://resnet50``.
+        map_location (Any, optional): As in :func:`torch.load`. Defaults to None.
+
+    Returns:
+        Any: The loaded checkpoint.
+    """
+    scheme, name = filename.split('://', 1)
+    if scheme in ('torchvision', 'modelzoo'):
+        urls = get_torchvision_models()
+    elif scheme == 'mmcls':
+        urls = get_mmcls_models()
+    else:
+        urls = get_external_models()
+        name = get_deprecated_model_names().get(name, name)
+    if name not in urls:
+        raise KeyError(f'{filename}: mmengine knows no {scheme}:// model named {name!r}')
+    url = urls[name]
+    checkpoint = load_from_http(url, map_location) if url.startswith(('http://', 'https://')) else \
+        load_from_local(osp.join(_get_mmengine_home(), url), map_location)
+    return _process_mmcls_checkpoint(checkpoint) if scheme == 'mmcls' else checkpoint
 
 
 def register_checkpoint_schemes() -> None:
-    """Register :func:`load_from_local` and :func:`load_from_http` with mmengine's CheckpointLoader."""
+    """Register the loaders of this module with mmengine's CheckpointLoader (idempotent)."""
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
     CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=load_from_http, force=True)
+    CheckpointLoader.register_scheme(
+        prefixes=('torchvision://', 'modelzoo://', 'open-mmlab://', 'openmmlab://', 'mmcls://'),
+        loader=load_from_named_url,
+        force=True)

@@ -2,7 +2,7 @@
 import logging
 import os.path as osp
 from collections import defaultdict
-from typing import List, Optional
+from typing import List, Optional, Set
 
 import numpy as np
 
@@ -44,20 +44,22 @@ class VideoDataset(_MMActionVideoDataset):
     ``default_scope='videoalign'`` gets this behaviour without change. Differences:
 
     - A missing annotation file, or a line that is not ``<path> <label>`` (``<path> <label> <label> ...`` for
-      ``multi_class``), raises an error that names the file, the line number and the line.
+      ``multi_class``), raises an error that names the file, the line number and the line. A UTF-8 byte-order mark
+      is ignored. Each sample keeps the ``lineno`` of its line, so that
+      :class:`~videoalign.engine.hooks.LabelCheckHook` names ``file:line`` for a label the model has no class for.
     - When the pipeline fails on a video that decord cannot read (missing, empty, truncated, corrupt), the video is
       reported and another sample is drawn in its place; the stand-in carries the skipped paths in its metainfo
       (``skipped_videos``), which :class:`~videoalign.engine.hooks.SkippedVideoHook` counts in the training log and
       :class:`~videoalign.evaluation.AccMetric` leaves out of the metrics. An error on a readable video is a bug
       in the pipeline and is raised as is.
-
     - ``num_shots`` keeps ``K`` videos per class, drawn with ``shot_seed`` (the same K, seed and list always give the
       same subset), for few-shot training.
 
     Args:
         ann_file (str): Path to the annotation file.
         pipeline (list): Data transforms.
-        max_skips (int): How many unreadable videos in a row are skipped before giving up. Defaults to 50.
+        max_skips (int): How many unreadable videos in a row training skips before it gives up (validation and
+            test skip any number). Defaults to 50.
         num_shots (int, optional): Keep this many videos of every class (few-shot). Defaults to None (all).
         shot_seed (int): Seed of the few-shot draw. Defaults to 0.
         **kwargs: Other arguments of mmaction2's ``VideoDataset`` (``data_prefix``, ``multi_class``,
@@ -69,6 +71,7 @@ class VideoDataset(_MMActionVideoDataset):
         if num_shots is not None and num_shots < 1:
             raise ValueError(f'num_shots must be >= 1, got {num_shots}')
         self.max_skips = max_skips
+        self._unreadable: Set[int] = set()  # indices found unreadable (in this process)
         self.num_shots = num_shots
         self.shot_seed = shot_seed
         super().__init__(ann_file, pipeline, **kwargs)
@@ -80,7 +83,7 @@ class VideoDataset(_MMActionVideoDataset):
                 f'annotation file {self.ann_file} does not exist (expected one "<path> <label>" line per video)')
         expected = '<path> <label> [<label> ...]' if self.multi_class else '<path> <label>'
         data_list = []
-        with open(self.ann_file, encoding='utf-8') as f:
+        with open(self.ann_file, encoding='utf-8-sig') as f:  # -sig: a byte-order mark is not part of the path
             for lineno, line in enumerate(f, 1):
                 if not line.strip():
                     continue
@@ -103,7 +106,10 @@ class VideoDataset(_MMActionVideoDataset):
                                      f'expected "{expected}" separated by {self.delimiter!r}') from None
                 if self.data_prefix.get('video') is not None:
                     filename = osp.join(self.data_prefix['video'], filename)
-                data_list.append(dict(filename=filename, label=label))
+                info = dict(filename=filename, label=label, lineno=lineno)
+                if len(fields) == 1:
+                    info['labelled'] = False  # a list for inference: LabelCheckHook has nothing to check
+                data_list.append(info)
         if not data_list:
             raise ValueError(f'annotation file {self.ann_file} lists no videos')
         return data_list
@@ -128,26 +134,29 @@ class VideoDataset(_MMActionVideoDataset):
         return [self.data_list[i] for i in sorted(keep)]
 
     def __getitem__(self, idx: int) -> dict:
-        """The ``idx``-th sample; an unreadable video is replaced by another sample that records it."""
+        """The ``idx``-th sample; an unreadable video is replaced by another sample that records it.
+
+        In training the stand-in is drawn at random, and more than ``max_skips`` unreadable videos in a row stop the
+        run. In test mode (validation and test) the next readable video stands in, so evaluation stays
+        deterministic; any number of unreadable videos is skipped, and only a list with no readable video fails.
+        """
         if not self._fully_initialized:
             self.full_init()
         skipped = []
-        for _ in range(self.max_refetch + 1):
+        tries = len(self) + 1 if self.test_mode else self.max_refetch + 1
+        for _ in range(tries):
             try:
-                data = self.prepare_data(idx)
+                data = None if idx in self._unreadable else self.prepare_data(idx)
             except Exception as err:
                 path = self.get_data_info(idx)['filename']
                 if video_is_readable(path):
                     raise  # the video is fine: the error is the pipeline's
                 print_log(f'skipping unreadable video {path}: {type(err).__name__}: {err}', logger='current',
                           level=logging.WARNING)
-                skipped.append(path)
-                if len(skipped) > self.max_skips:
-                    raise RuntimeError(
-                        f'{len(skipped)} videos in a row could not be read (last: {path}); check the videos under '
-                        f'{self.data_prefix.get("video")} listed in {self.ann_file}') from err
-                # test mode walks forward so that evaluation stays deterministic; training draws at random
-                idx = (idx + 1) % len(self) if self.test_mode else self._rand_another()
+                self._unreadable.add(idx)
+            if idx in self._unreadable:
+                skipped.append(self.get_data_info(idx)['filename'])
+                idx = self._stand_in(idx, len(skipped))
                 continue
             if data is None:  # a random transform asked for another sample
                 if self.test_mode:
@@ -157,4 +166,17 @@ class VideoDataset(_MMActionVideoDataset):
             if skipped:
                 data['data_samples'].set_metainfo({SKIPPED_KEY: skipped})
             return data
-        raise RuntimeError(f'no sample could be prepared after {self.max_refetch + 1} tries from {self.ann_file}')
+        raise RuntimeError(f'no sample could be prepared after {tries} tries from {self.ann_file}')
+
+    def _stand_in(self, idx: int, num_skipped: int) -> int:
+        """The index to try after ``num_skipped`` unreadable videos in a row, the last at ``idx``."""
+        if self.test_mode:
+            if len(self._unreadable) >= len(self):
+                raise RuntimeError(f'none of the {len(self)} videos listed in {self.ann_file} could be read; check '
+                                   f'the videos under {self.data_prefix.get("video")}')
+            return (idx + 1) % len(self)
+        if num_skipped > self.max_skips:
+            raise RuntimeError(f'{num_skipped} videos in a row could not be read (last: '
+                               f'{self.get_data_info(idx)["filename"]}); check the videos under '
+                               f'{self.data_prefix.get("video")} listed in {self.ann_file}')
+        return self._rand_another()

@@ -1,9 +1,11 @@
-"""Training machinery: hooks, optimizer constructors and the Runner set-up used by the tools."""
-from .hooks import SkippedVideoHook, WeightSyncCheckHook
+"""Training machinery: the Runner of the tools, its loop, hooks and optimizer constructors."""
+from .hooks import LabelCheckHook, SafeCheckpointHook, SkippedVideoHook, WeightSyncCheckHook
 from .optimizers import MultiplierOptimWrapperConstructor
+from .runner import ResumableEpochBasedTrainLoop, VideoAlignRunner, WorkDirInUseError, WorkDirLock
 from .runner_builder import build_runner, default_work_dir, load_config
 
 __all__ = [
-    'SkippedVideoHook', 'WeightSyncCheckHook', 'MultiplierOptimWrapperConstructor', 'build_runner', 'default_work_dir',
-    'load_config'
+    'SkippedVideoHook', 'WeightSyncCheckHook', 'SafeCheckpointHook', 'LabelCheckHook', 'MultiplierOptimWrapperConstructor',
+    'VideoAlignRunner', 'ResumableEpochBasedTrainLoop', 'WorkDirLock', 'WorkDirInUseError', 'build_runner',
+    'default_work_dir', 'load_config'
 ]

@@ -3,11 +3,11 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from ..compat import setup_distributed
 from ..registry import RUNNERS
 from ..utils.config_check import check_cfg_options, check_config_keys
+from .runner import VideoAlignRunner
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -46,7 +46,7 @@ def default_work_dir(cfg: Config, config_path: str, work_dir: Optional[str] = No
     return cfg.get('work_dir') or osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
 
 
-def build_runner(cfg: Config, launcher: str = 'none') -> Runner:
+def build_runner(cfg: Config, launcher: str = 'none') -> VideoAlignRunner:
     """Build the Runner, first making ``launcher`` work on a machine without CUDA (see ``videoalign.compat``).
 
     Args:
@@ -54,10 +54,10 @@ def build_runner(cfg: Config, launcher: str = 'none') -> Runner:
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``. Defaults to ``'none'``.
 
     Returns:
-        Runner: The Runner (``runner_type`` selects a registered subclass).
+        Runner: A :class:`VideoAlignRunner`, or the registered Runner the config's ``runner_type`` names.
     """
     cfg.launcher = launcher
     setup_distributed(cfg, launcher)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    return VideoAlignRunner.from_cfg(cfg)

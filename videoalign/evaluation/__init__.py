@@ -1,4 +1,4 @@
 """Evaluation metrics."""
-from .metrics import AccMetric
+from .metrics import AccMetric, AtomicDumpResults
 
-__all__ = ['AccMetric']
+__all__ = ['AccMetric', 'AtomicDumpResults']

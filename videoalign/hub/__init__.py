@@ -4,7 +4,8 @@ See ``docs/model_zoo.md``. The public functions are re-exported by :mod:`videoal
 """
 from .api import fetch_published, get_checkpoint, load_checkpoint
 from .cache import ENV_HOME, ENV_OFFLINE, get_hub_dir
-from .errors import ChecksumError, DownloadError, HubError, ManualDownloadError, MetafileError, OfflineError
+from .errors import (ChecksumError, DownloadError, FormatError, HubError, ManualDownloadError, MetafileError,
+                     OfflineError)
 from .index import ENV_METAFILES, SCHEME, get_model_info, list_models, register_metafile
 from .metafile import Collection, ModelEntry, load_metafile
 from .scheme import register_hub_scheme
@@ -13,5 +14,5 @@ __all__ = [
     'list_models', 'get_model_info', 'get_checkpoint', 'load_checkpoint', 'fetch_published', 'register_metafile',
     'register_hub_scheme', 'load_metafile', 'get_hub_dir', 'ModelEntry', 'Collection', 'SCHEME', 'ENV_HOME',
     'ENV_OFFLINE', 'ENV_METAFILES', 'HubError', 'DownloadError', 'OfflineError', 'ManualDownloadError', 'ChecksumError',
-    'MetafileError'
+    'FormatError', 'MetafileError'
 ]

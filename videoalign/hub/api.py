@@ -4,23 +4,25 @@
 in the cache (and checks its hash) without touching the network. In a distributed run rank 0 does the work first and
 the other ranks wait at a barrier, then find the file in the cache; every rank must call it, as mmengine's loaders do.
 """
+import functools
 import os
 import os.path as osp
 import shutil
 import zipfile
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 from urllib.parse import urlparse
 
 from mmengine.logging import print_log
 
-from .cache import (ENV_OFFLINE, converted_path, download_path, fsync_dir, get_hub_dir, is_offline, locked,
+from ..utils.fileio import fsync_dir
+from .cache import (ENV_OFFLINE, converted_path, download_path, get_hub_dir, is_offline, locked,
                     rank0_first)
 from .convert import convert_file
 from .download import download_file
 from .errors import HubError, ManualDownloadError, OfflineError
 from .index import get_model_info
 from .metafile import ModelEntry
-from .verify import HashStore, check_sha256, sha256_of
+from .verify import HashStore, sha256_of, verify_published
 
 _HOSTS = {'google-drive': 'Google Drive', 'baidu-pan': 'Baidu Pan'}
 
@@ -31,14 +33,23 @@ def _by_hand(entry: ModelEntry, path: str) -> str:
             f'(or put the file at {path}).')
 
 
-def fetch_published(entry: ModelEntry, file: Optional[str] = None, progress: bool = True) -> Tuple[str, str]:
+def fetch_published(entry: ModelEntry,
+                    file: Optional[str] = None,
+                    progress: bool = True,
+                    force: bool = False) -> Tuple[str, str]:
     """Make the published file of ``entry`` present and verified in the cache.
+
+    A file without an official hash has its hash recorded (trust on first use) once it is complete and has the format
+    its entry implies (see :func:`~videoalign.hub.verify.verify_published`).
 
     Args:
         entry (ModelEntry): The entry.
         file (str, optional): A copy the user downloaded by hand; it is copied into the cache once verified.
             Defaults to None (download, or use the cached file).
         progress (bool): Show a progress bar while downloading. Defaults to True.
+        force (bool): Fetch the file again (download it, or take ``file``) even if it is cached, and record its hash
+            anew (replacing the record) where no official hash is published. An entry downloaded by hand, given no
+            ``file``, takes the cached file again. Defaults to False.
 
     Returns:
         tuple[str, str]: The cached path and its sha256.
@@ -49,60 +60,67 @@ def fetch_published(entry: ModelEntry, file: Optional[str] = None, progress: boo
         OfflineError: If a download is needed and ``VIDEOALIGN_OFFLINE`` is set.
         DownloadError: If the download fails.
         ChecksumError: If the file's sha256 differs from the official or recorded one (the file is deleted).
+        FormatError: If the file is not what the entry says it is, e.g. a web page (the file is deleted).
     """
     if entry.weights is None:
         raise HubError(f'{entry.name} has no published weights{": " + entry.note if entry.note else ""}')
-    path = download_path(entry.method, entry.file_name)
+    path = download_path(entry.method, entry.weights, entry.file_name)
     store = HashStore()
+    todo = _by_hand(entry, path)
     with locked(path):
-        expected = entry.sha256 or (store.get('downloads', entry.weights) or {}).get('sha256')
+        old = None if entry.sha256 else store.get('downloads', entry.weights)
+        record = None if force else old
+        verify = functools.partial(verify_published, entry=entry, record=record, store=store, todo=todo)
         if file is not None:
-            actual = _add_file(file, path, expected, entry)
-        elif osp.isfile(path):
-            actual = check_sha256(path, expected, entry.name) if expected else sha256_of(path)
+            actual = _add_file(file, path, verify)
+        elif osp.isfile(path) and (entry.manual or not force):
+            actual = verify(path, origin=entry.weights, cached=True)
         elif entry.manual:
             raise ManualDownloadError(
                 f'{entry.name}: the published file is on {_HOSTS[entry.download]}, which needs a browser. '
                 f'{entry.instructions.strip()} Address: {entry.weights}. Then run `python tools/download.py --file '
                 f'<downloaded file> {entry.name}` (or put the file at {path}).')
         elif is_offline():
-            raise OfflineError(f'{entry.name} needs {entry.weights}, but {ENV_OFFLINE} is set. ' +
-                               _by_hand(entry, path))
+            raise OfflineError(f'{entry.name} needs {entry.weights}, but {ENV_OFFLINE} is set. ' + todo)
         else:
+            if force and osp.isfile(path + '.part'):  # start from scratch: it may hold part of the old version
+                os.remove(path + '.part')
             actual = download_file(
                 entry.weights,
                 path,
-                expected,
                 progress=progress,
                 desc=entry.name,
-                on_failure=lambda reason: f'{entry.name}: {reason}. ' + _by_hand(entry, path))
-        if expected is None:
+                on_failure=lambda reason: f'{entry.name}: {reason}. ' + todo,
+                verify=functools.partial(verify, origin=entry.weights))
+        if entry.sha256 is None and record is None:
             store.put(
                 'downloads',
                 entry.weights,
                 actual,
                 entry=entry.name,
                 file=osp.relpath(path, get_hub_dir()).replace(os.sep, '/'))
+            replaced = f' (replacing {old["sha256"]}, recorded {old.get("recorded")})' if old else ''
             print_log(
-                f'{entry.name}: no official sha256 is published; recorded {actual} in {store.path}, against '
+                f'{entry.name}: no official sha256 is published; recorded {actual}{replaced} in {store.path}, against '
                 f'which later downloads and uses of {osp.basename(path)} are checked',
                 logger='current')
     return path, actual
 
 
-def _add_file(file: str, path: str, expected: Optional[str], entry: ModelEntry) -> str:
-    """Copy a file the user downloaded into the cache at ``path`` (through ``<path>.part``), verified."""
+def _add_file(file: str, path: str, verify: Callable[..., str]) -> str:
+    """Copy a file the user downloaded into the cache at ``path`` (through ``<path>.part``), verified by ``verify``
+    (:func:`~videoalign.hub.verify.verify_published` bound to the entry); the user's file is never deleted."""
     file = osp.abspath(osp.expanduser(file))
     if not osp.isfile(file):
         raise FileNotFoundError(f'--file {file} does not exist')
     if osp.isfile(path) and osp.samefile(file, path):
-        return check_sha256(path, expected, entry.name) if expected else sha256_of(path)
+        return verify(path, origin=file, cached=True)
     os.makedirs(osp.dirname(path), exist_ok=True)
     part = path + '.part'
     shutil.copyfile(file, part)
     with open(part, 'rb') as f:
         os.fsync(f.fileno())
-    actual = check_sha256(part, expected, f'{file} (for {entry.name})') if expected else sha256_of(part)
+    actual = verify(part, origin=file)
     os.replace(part, path)
     fsync_dir(osp.dirname(path))
     return actual
@@ -131,7 +149,7 @@ def _get_checkpoint(entry: ModelEntry, file: Optional[str], progress: bool, forc
     """:func:`get_checkpoint` in one process: the cached converted file if it checks out, else fetch and convert."""
     store = HashStore()
     if entry.converter is None:
-        path, _ = fetch_published(entry, file, progress)
+        path, _ = fetch_published(entry, file, progress, force)
         if entry.note:
             print_log(f'{entry.name}: {entry.note}', logger='current')
         return path
@@ -141,7 +159,7 @@ def _get_checkpoint(entry: ModelEntry, file: Optional[str], progress: bool, forc
         with locked(dst):
             if osp.isfile(dst) and _converted_ok(store, dst):
                 return dst
-    src, source_sha = fetch_published(entry, file, progress)
+    src, source_sha = fetch_published(entry, file, progress, force)
     dst = converted_path(entry.method, entry.short_name, source_sha)
     with locked(dst):
         if osp.isfile(dst) and not force and _converted_ok(store, dst):
@@ -167,7 +185,8 @@ def get_checkpoint(name: str, file: Optional[str] = None, progress: bool = True,
         file (str, optional): The published file, downloaded by hand (Google Drive, Baidu Pan, or no network);
             verified, copied into the cache and converted. Defaults to None.
         progress (bool): Show a progress bar while downloading. Defaults to True.
-        force (bool): Convert again even if a converted file is cached. Defaults to False.
+        force (bool): Fetch the published file again (download it, or take ``file``; see :func:`fetch_published`),
+            record its hash anew where no official hash is published, and convert it again. Defaults to False.
 
     Returns:
         str: The converted file (``<hub>/checkpoints/<method>/<name>_<sha8>.pth``, holding ``{'state_dict', 'meta'}``),
@@ -202,7 +221,8 @@ def load_checkpoint(name: str, map_location: Any = 'cpu') -> dict:
     Raises:
         ValueError: If the entry's file is not a checkpoint (e.g. a tokenizer vocabulary: use
             :func:`get_checkpoint` for its path).
-        pickle.UnpicklingError: If the file holds objects other than tensors and plain containers.
+        UnsafeCheckpointError: If the file pickles objects outside the allow-list of
+            :mod:`videoalign.compat.checkpoint`.
     """
     from videoalign.compat.checkpoint import load_checkpoint_safely
     path = get_checkpoint(name)
@@ -216,7 +236,7 @@ def cached_file(entry: ModelEntry) -> Optional[str]:
     if entry.weights is None:
         return None
     if entry.converter is None:
-        path = download_path(entry.method, entry.file_name)
+        path = download_path(entry.method, entry.weights, entry.file_name)
         return path if osp.isfile(path) else None
     sha = entry.sha256 or (HashStore().get('downloads', entry.weights) or {}).get('sha256')
     path = converted_path(entry.method, entry.short_name, sha) if sha else None

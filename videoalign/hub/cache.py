@@ -2,20 +2,23 @@
 
 Layout under ``$VIDEOALIGN_HOME`` (default ``~/.cache/videoalign``)::
 
-    downloads/<method>/<file name>           files as published (verified), e.g. downloads/xclip/k400_16_8.pth
+    downloads/<method>/<key>/<file name>     files as published (verified), e.g. downloads/xclip/3f9c.../k400_16_8.pth;
+                                             <key> is 12 hex of the sha256 of the address's folder (see download_path)
     checkpoints/<method>/<name>_<sha8>.pth   converted files; <sha8> starts the sha256 of the file they came from
     sha256.json                              hashes recorded on first download (no official one) and of converted files
     locks/...                                lock files (``flock``: released when their process ends)
 """
 import contextlib
+import hashlib
 import os
 import os.path as osp
 import sys
-import tempfile
-from typing import IO, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
 
 from filelock import FileLock, Timeout
 from mmengine.dist import barrier, get_dist_info
+
 
 ENV_HOME = 'VIDEOALIGN_HOME'
 ENV_OFFLINE = 'VIDEOALIGN_OFFLINE'
@@ -40,17 +43,41 @@ def is_offline() -> bool:
     return os.environ.get(ENV_OFFLINE, '').strip().lower() not in ('', '0', 'false', 'no')
 
 
-def download_path(method: str, file_name: str) -> str:
-    """Where a published file is kept: ``<hub>/downloads/<method>/<file name>``.
+def url_key(text: str, length: int) -> str:
+    """The first ``length`` hex digits of the sha256 of ``text`` (UTF-8): a folder name that keeps files apart.
+
+    Args:
+        text (str): E.g. an address.
+        length (int): How many hex digits.
+
+    Returns:
+        str: Lower-case hex.
+    """
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:length]
+
+
+def download_path(method: str, url: str, file_name: str) -> str:
+    """Where a published file is kept: ``<hub>/downloads/<method>/<key>/<file name>``.
+
+    ``<key>`` is :func:`url_key` (12 digits) of the address's folder: the address without its last part where that
+    part is the file name and there is no query (files published side by side, such as the four
+    ``bert-base-uncased`` files, share a folder), else of the whole address. So two addresses that end in the same
+    file name never share a cached file.
 
     Args:
         method (str): The first part of the entry name, e.g. ``'xclip'``.
+        url (str): The address of the published file.
         file_name (str): The file's name, e.g. ``'k400_16_8.pth'``.
 
     Returns:
         str: The path.
     """
-    return osp.join(get_hub_dir(), 'downloads', method, file_name)
+    parts = urlsplit(url)
+    if not parts.query and not parts.fragment and parts.path.rsplit('/', 1)[-1] == file_name:
+        folder = url[:len(url) - len(file_name)]  # ends with '/'
+    else:
+        folder = url + '\0'  # no address ends with NUL: never the folder of another address
+    return osp.join(get_hub_dir(), 'downloads', method, url_key(folder, 12), file_name)
 
 
 def converted_path(method: str, short_name: str, source_sha256: str) -> str:
@@ -99,50 +126,6 @@ def locked(path: str) -> Iterator[None]:
         yield
     finally:
         lock.release()
-
-
-def fsync_dir(path: str) -> None:
-    """Flush a directory entry to disk after a rename in it (a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_write(path: str, mode: str = 'wb') -> Iterator[IO]:
-    """Open a temporary file next to ``path``; on success flush it to disk and rename it to ``path``.
-
-    ``path`` is therefore either absent (or as it was) or complete: an error or a kill midway leaves no partial file
-    under its name (the temporary one is removed on errors).
-
-    Args:
-        path (str): The final file; its folder is created.
-        mode (str): ``'wb'`` or ``'w'`` (text, UTF-8). Defaults to ``'wb'``.
-
-    Yields:
-        IO: The open temporary file.
-    """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, mode, **({} if 'b' in mode else dict(encoding='utf-8'))) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    fsync_dir(folder)
 
 
 def rank0_first(fn: Callable[[], Any]) -> Any:

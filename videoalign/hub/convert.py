@@ -21,7 +21,7 @@ from typing import Any, Callable, Dict
 
 import torch
 
-from .cache import atomic_write
+from ..utils.fileio import atomic_write
 from .errors import HubError
 
 

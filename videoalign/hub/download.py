@@ -2,8 +2,9 @@
 
 The bytes go to ``<path>.part``; an interrupted transfer keeps it, and the next try asks the server for the rest
 (``Range: bytes=<size>-``) or, if the server does not resume, starts over. Only a complete transfer (as long as the
-server's ``Content-Length`` says) whose sha256 matches is flushed to disk (``fsync``) and renamed to ``<path>``
-(``os.replace``), so a file at ``<path>`` is always whole. The caller holds the lock of ``<path>``
+server's ``Content-Length`` says) whose sha256 matches (or that the caller's ``verify`` accepts: a server that sends
+no ``Content-Length`` can only be checked by the file's format) is flushed to disk (``fsync``) and renamed to
+``<path>`` (``os.replace``), so a file at ``<path>`` is always whole. The caller holds the lock of ``<path>``
 (:func:`~videoalign.hub.cache.locked`).
 """
 import http.client
@@ -17,8 +18,8 @@ import urllib.request
 from typing import Callable, Optional
 
 from ..version import __version__
-from .cache import fsync_dir
-from .errors import ChecksumError, DownloadError
+from ..utils.fileio import fsync_dir
+from .errors import ChecksumError, DownloadError, FormatError
 from .verify import check_sha256, sha256_of
 
 CHUNK_SIZE = 1 << 20
@@ -112,7 +113,8 @@ def download_file(url: str,
                   desc: Optional[str] = None,
                   timeout: float = TIMEOUT_S,
                   retries: int = RETRIES,
-                  on_failure: Optional[Callable[[str], str]] = None) -> str:
+                  on_failure: Optional[Callable[[str], str]] = None,
+                  verify: Optional[Callable[[str], str]] = None) -> str:
     """Download ``url`` to ``path`` through ``<path>.part``, resuming and retrying, then verify and rename.
 
     Args:
@@ -126,6 +128,9 @@ def download_file(url: str,
         retries (int): Further requests after a failed one, each resuming. Defaults to 3.
         on_failure (Callable[[str], str], optional): Turns the failure's description into the error message
             (the caller adds what the user can do). Defaults to None.
+        verify (Callable[[str], str], optional): Checks the complete ``<path>.part`` in place of ``sha256`` and returns
+            its sha256, or deletes it and raises ``ChecksumError`` or ``FormatError`` (e.g.
+            :func:`~videoalign.hub.verify.verify_published`). Defaults to None.
 
     Returns:
         str: The sha256 of the file now at ``path``.
@@ -133,6 +138,7 @@ def download_file(url: str,
     Raises:
         DownloadError: The transfer failed ``retries + 1`` times; ``<path>.part`` is kept for the next try.
         ChecksumError: The complete file does not have the expected hash (it was deleted).
+        FormatError: ``verify`` refused the complete file (it was deleted).
     """
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     part = path + '.part'
@@ -160,12 +166,12 @@ def download_file(url: str,
                 (on_failure
                  or str)(f'downloading {url} failed after {attempt + 1} tries ({type(err).__name__}: {reason}); {kept}'
                          )) from None
-        if sha256 is None:
+        if sha256 is None and verify is None:
             actual = sha256_of(part)
         else:
             try:
-                actual = check_sha256(part, sha256, url)
-            except ChecksumError:
+                actual = verify(part) if verify is not None else check_sha256(part, sha256, url)
+            except (ChecksumError, FormatError):
                 if resumed and not restarted:  # the partial file may have come from another version: start over
                     restarted, resumed, attempt = True, False, 0
                     continue

@@ -1,4 +1,5 @@
 """The errors of the model hub: every message names the entry, the address and the local path involved."""
+from typing import Optional
 
 
 class HubError(RuntimeError):
@@ -22,10 +23,24 @@ class ManualDownloadError(HubError):
 
 
 class ChecksumError(HubError):
-    """A file's sha256 differs from the expected one; the file has been deleted."""
+    """A file's sha256 differs from the expected one; the file has been deleted.
 
-    def __init__(self, path: str, expected: str, actual: str, source: str) -> None:
+    Args:
+        path (str): The file (deleted).
+        expected (str): The official or recorded sha256.
+        actual (str): The file's sha256.
+        source (str): What the file is (its address or entry name).
+        advice (str, optional): What to do, replacing the default advice (download it again). Defaults to None.
+    """
+
+    def __init__(self, path: str, expected: str, actual: str, source: str, advice: Optional[str] = None) -> None:
         self.path, self.expected, self.actual, self.source = path, expected, actual, source
+        advice = advice or ('download it again, and if the mismatch persists the file at the source has changed or '
+                            'is not the one listed.')
         super().__init__(f'sha256 mismatch for {source}: expected {expected}, got {actual}. The file ({path}) was '
-                         f'deleted; download it again, and if the mismatch persists the file at the source has '
-                         f'changed or is not the one listed.')
+                         f'deleted; {advice}')
+
+
+class FormatError(HubError):
+    """A published file is not what its entry says it is (a web page, a cut or damaged archive, ...); the file has
+    been deleted and no hash was recorded."""

@@ -2,18 +2,26 @@
 
 A published file whose metafile entry has no ``SHA256`` is trusted on first use: its hash is recorded in
 ``<hub>/sha256.json`` (keyed by its address) when it is first downloaded or added with ``tools/download.py --file``,
-and every later download or use of the file is checked against the record. The hash of each converted file is
-recorded when it is written and checked whenever it is loaded.
+and every later download or use of the file is checked against the record. A hash is recorded only for a complete file
+that has the format its entry implies (:mod:`videoalign.hub.formats`): a web page served in its place, or a transfer
+cut short, is deleted and recorded nowhere. A record is replaced only on request (``tools/download.py --force NAME``).
+An official hash is authoritative: a file that matches it is not checked further, and the format check only explains
+a mismatch. The hash of each converted file is recorded when it is written and checked whenever it is loaded.
 """
 import datetime
 import hashlib
 import json
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
-from .cache import atomic_write, get_hub_dir, locked
+from ..utils.fileio import atomic_write
+from .cache import get_hub_dir, locked
 from .errors import ChecksumError, HubError
+from .formats import expected_format, format_problem, require_format
+
+if TYPE_CHECKING:
+    from .metafile import ModelEntry
 
 STORE_NAME = 'sha256.json'
 _CHUNK = 1 << 20
@@ -109,3 +117,69 @@ class HashStore:
     def converted_key(self, path: str) -> str:
         """The key of a converted file: its path relative to the hub folder."""
         return osp.relpath(osp.abspath(path), self.hub_dir).replace(os.sep, '/')
+
+
+def reset_command(entry: 'ModelEntry') -> str:
+    """The command that fetches the published file of ``entry`` again and replaces its recorded hash."""
+    by_hand = ' --file <the file you downloaded>' if entry.manual else ''
+    return f'python tools/download.py --force{by_hand} {entry.name}'
+
+
+def verify_published(path: str,
+                     entry: 'ModelEntry',
+                     origin: str,
+                     record: Optional[dict],
+                     store: HashStore,
+                     todo: str,
+                     cached: bool = False) -> str:
+    """Check a copy of the published file of ``entry``: its hash, and (before a hash is trusted) its format.
+
+    With an official hash, a match is authoritative and the format is checked only to explain a mismatch. Without
+    one, the format is checked (see :mod:`videoalign.hub.formats`) and then the hash is compared with the record, if
+    any; a cached file that matches its record was checked when it arrived and is not checked again. A file that fails
+    is deleted. Recording the hash is the caller's (it holds the lock of the cached file).
+
+    Args:
+        path (str): The file: a complete download (``<path>.part``), a copy of a ``--file``, or the cached file.
+        entry (ModelEntry): Its entry.
+        origin (str): Where it came from, for messages (the address, or the file given with ``--file``).
+        record (dict, optional): The record of ``entry.weights`` in ``store`` (None: first use, or ``force``).
+        store (HashStore): The store the record is from, named in messages.
+        todo (str): What the user can do if the file is refused (added to the message).
+        cached (bool): Whether ``path`` is the file already in the cache. Defaults to False.
+
+    Returns:
+        str: The file's sha256.
+
+    Raises:
+        ChecksumError: The hash differs from the official or the recorded one.
+        FormatError: The file is not what the entry says it is (a web page, a cut or damaged file, ...).
+    """
+    actual = sha256_of(path)
+    source = f'{entry.name} ({origin})'
+    if entry.sha256:
+        if actual == entry.sha256:
+            return actual
+        problem = format_problem(path, expected_format(entry.converter, entry.file_name))  # only to explain
+        os.remove(path)
+        advice = None if problem is None else (f'it {problem}. Download it again, and if the mismatch persists '
+                                               f'the file at the source has changed. {todo}')
+        raise ChecksumError(path, entry.sha256, actual, source, advice=advice)
+    if cached and record is not None and actual == record['sha256']:
+        return actual
+    retry = 'Try again (the download starts from scratch). ' if origin == entry.weights and not cached else ''
+    require_format(path, expected_format(entry.converter, entry.file_name),
+                   f'{entry.name}: the file from {origin} ({path})', f'No hash was recorded. {retry}{todo}')
+    if record is not None and actual != record['sha256']:
+        os.remove(path)
+        raise ChecksumError(
+            path,
+            record['sha256'],
+            actual,
+            source,
+            advice=f'no official sha256 is published for {entry.weights}, so its hash was recorded on first download '
+            f'({record.get("recorded", "at an unknown time")}) in {store.path} and every later copy is checked '
+            'against it. If the file was updated at the source and you trust the new one, reset the record '
+            f'with `{reset_command(entry)}` (it fetches the file again and records its hash); otherwise the copy you '
+            'got is not the file first downloaded.')
+    return actual

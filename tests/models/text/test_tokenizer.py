@@ -1,7 +1,10 @@
 """Tests of CLIPTokenizer against open_clip's tokenize."""
+import logging
+
 import open_clip
 import pytest
 import torch
+from mmengine.logging import MMLogger
 
 from videoalign.models.text import CLIPTokenizer
 from videoalign.registry import TOKENIZERS
@@ -56,3 +59,27 @@ def test_context_length_argument():
     assert tokenizer([]).shape == (0, 16)
     with pytest.raises(ValueError, match='context_length'):
         tokenizer(TEXTS, context_length=1)
+
+
+class _Records(logging.Handler):
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_truncation_is_reported_once_per_text():
+    logger = MMLogger.get_current_instance()
+    handler = _Records()
+    logger.addHandler(handler)
+    try:
+        tokenizer = CLIPTokenizer(context_length=6)
+        tokenizer(['short', 'one two three four five six seven', 'one two three four five six seven'])
+        tokenizer('one two three four five six seven')
+    finally:
+        logger.removeHandler(handler)
+    cut = [m for m in handler.messages if m.startswith('text cut to 4 of its 7 tokens')]
+    assert len(cut) == 1 and "'one two three four five six seven'" in cut[0]

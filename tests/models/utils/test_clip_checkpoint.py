@@ -188,7 +188,7 @@ def server(ckpt_dir, tmp_path, monkeypatch):
 def test_url_sources(ref, server, tmp_path, logs):
     state = load_clip_state_dict(f'{server}/open_clip.pt')
     assert set(state) == set(ref.state_dict())
-    assert (tmp_path / 'torch_home' / 'hub' / 'checkpoints' / 'open_clip.pt').is_file()
+    assert len(list((tmp_path / 'torch_home' / 'hub' / 'checkpoints').glob('*/open_clip.pt'))) == 1  # keyed by URL
     model = CLIPViT(
         'tiny',
         block_cfg=dict(type='XCLIPBlock'),
@@ -197,7 +197,7 @@ def test_url_sources(ref, server, tmp_path, logs):
     torch.testing.assert_close(model.proj.data, ref.visual.proj.data)
     with pytest.raises(ValueError, match='TorchScript.*local path'):
         load_clip_state_dict(f'{server}/ViT-tiny.pt')
-    with pytest.raises(pickle.UnpicklingError, match='other than tensors'):
+    with pytest.raises(pickle.UnpicklingError, match='NotATensor.*never unpickled in full'):
         load_clip_state_dict(f'{server}/with_code.pth')
 
 

@@ -1,5 +1,9 @@
 """Hooks."""
+from .checkpoint_hook import SafeCheckpointHook
+from .label_check_hook import LabelCheckHook, check_labels
 from .skipped_video_hook import SkippedVideoHook
 from .weight_sync_check_hook import WeightSyncCheckHook, state_checksum
 
-__all__ = ['SkippedVideoHook', 'WeightSyncCheckHook', 'state_checksum']
+__all__ = [
+    'SafeCheckpointHook', 'LabelCheckHook', 'check_labels', 'SkippedVideoHook', 'WeightSyncCheckHook', 'state_checksum'
+]

@@ -1,4 +1,5 @@
 """Metrics."""
 from .acc_metric import AccMetric
+from .dump_results import AtomicDumpResults
 
-__all__ = ['AccMetric']
+__all__ = ['AccMetric', 'AtomicDumpResults']

@@ -8,26 +8,13 @@ turns every other object into an inert :class:`Placeholder` that only records wh
 """
 import os.path as osp
 import pickle
-import types
 from collections import OrderedDict
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 
-from videoalign.hub.cache import atomic_write
-
-# globals a checkpoint of tensors and plain containers needs; anything else becomes a Placeholder
-_ALLOWED = {
-    ('collections', 'OrderedDict'),
-    ('torch', 'Size'),
-    ('torch._utils', '_rebuild_tensor_v2'),
-    ('torch._utils', '_rebuild_parameter'),
-    ('torch._utils', '_rebuild_parameter_with_state'),
-    ('torch._tensor', '_rebuild_from_type_v2'),
-}
-# torch.save writes pickle protocol 2, which names the built-ins module __builtin__
-_ALLOWED |= {(module, name)
-             for module in ('builtins', '__builtin__') for name in ('set', 'frozenset', 'slice', 'complex')}
+from videoalign.compat.checkpoint import SafeUnpickler, pickle_module
+from videoalign.utils.fileio import atomic_write
 
 
 class Placeholder:
@@ -62,25 +49,14 @@ class Placeholder:
         return f'<{self.qualname} (not unpickled)>'
 
 
-class _InertUnpickler(pickle.Unpickler):
+class _InertUnpickler(SafeUnpickler):
+    """The safe unpickler of :mod:`videoalign.compat.checkpoint`, with every refused global made a placeholder."""
 
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED or (module == 'torch' and (name.endswith('Storage') or name in _DTYPES)):
-            return super().find_class(module, name)
+    def refuse(self, module: str, name: str) -> Any:
         return type(name, (Placeholder, ), dict(qualname=f'{module}.{name}'))
 
 
-def _inert_load(file: Any, **kwargs: Any) -> Any:
-    """``pickle.load`` through :class:`_InertUnpickler`: torch's legacy (non-zip) format reads its header records
-    with ``pickle_module.load``, so a plain ``pickle.load`` there would run whatever a crafted file holds."""
-    return _InertUnpickler(file, **kwargs).load()
-
-
-_DTYPES = {name for name in dir(torch) if isinstance(getattr(torch, name, None), torch.dtype)}
-_inert_pickle = types.ModuleType('videoalign_inert_pickle')
-_inert_pickle.Unpickler = _InertUnpickler
-_inert_pickle.load = _inert_load
-_inert_pickle.__name__ = 'videoalign_inert_pickle'
+_inert_pickle = pickle_module(_InertUnpickler)
 
 
 def load_official_checkpoint(path: str, map_location: Optional[Any] = 'cpu') -> Any:

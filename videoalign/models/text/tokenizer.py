@@ -1,7 +1,9 @@
 """CLIP's byte-pair-encoding tokenizer (open_clip's ``SimpleTokenizer``, which ships its vocabulary: no download)."""
+import logging
 from typing import List, Optional, Sequence, Union
 
 import torch
+from mmengine.logging import print_log
 
 from videoalign.registry import TOKENIZERS
 
@@ -12,7 +14,8 @@ class CLIPTokenizer:
 
     Texts are cleaned and lower-cased as open_clip does. A text longer than the context is cut to the context length
     and its last token is replaced by EOT, so every row keeps its EOT token (and EOT stays the largest id of the row,
-    which is how CLIP finds it). The output equals ``open_clip.tokenize``.
+    which is how CLIP finds it); a warning names each text cut this way (once per text). The output equals
+    ``open_clip.tokenize``.
 
     open_clip is imported when the tokenizer is built, not when this module is imported (it is slow to import).
 
@@ -28,6 +31,7 @@ class CLIPTokenizer:
             raise ValueError(f'context_length must hold at least SOT and EOT, got {context_length}')
         self.context_length = context_length
         self._bpe = SimpleTokenizer() if bpe_path is None else SimpleTokenizer(bpe_path=bpe_path)
+        self._truncated: set = set()  # texts already reported as cut
 
     @property
     def sot_token_id(self) -> int:
@@ -70,7 +74,12 @@ class CLIPTokenizer:
             raise ValueError(f'context_length must hold at least SOT and EOT, got {context_length}')
         result = torch.zeros(len(texts), context_length, dtype=torch.long)
         for row, text in enumerate(texts):
-            ids = [self.sot_token_id] + self.encode(text)[:context_length - 2] + [self.eot_token_id]
+            tokens = self.encode(text)
+            if len(tokens) > context_length - 2 and text not in self._truncated:
+                self._truncated.add(text)
+                print_log(f'text cut to {context_length - 2} of its {len(tokens)} tokens (context length '
+                          f'{context_length}): {text!r}', logger='current', level=logging.WARNING)
+            ids = [self.sot_token_id] + tokens[:context_length - 2] + [self.eot_token_id]
             result[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
         return result
 

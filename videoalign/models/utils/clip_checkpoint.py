@@ -7,7 +7,6 @@ part under a prefix into a module.
 """
 import os.path as osp
 import re
-import warnings
 import zipfile
 from typing import Dict, Optional, Sequence, Tuple, Union
 
@@ -19,6 +18,8 @@ from mmengine.model.weight_init import update_init_info
 
 from videoalign.compat.checkpoint import download_to_cache, load_checkpoint_safely, load_from_local
 from videoalign.registry import WEIGHT_INITIALIZERS
+
+from ..converters.torchscript import load_torchscript_state_dict
 
 __all__ = ['CLIPPretrainedInit', 'is_torchscript_archive', 'load_clip_state_dict', 'load_clip_weights']
 
@@ -128,15 +129,12 @@ def load_clip_state_dict(source: ClipSource,
             raise ValueError(
                 f'{source} is a TorchScript archive, which is not loaded from a URL because loading it runs the code '
                 f'it holds. It was downloaded to {path}; if you trust its source, pass that local path instead.')
-        return _to_openai_layout(load_checkpoint_safely(path, map_location=map_location))
+        return _to_openai_layout(load_checkpoint_safely(path, map_location=map_location, source=source))
     path = osp.expanduser(source)
     if osp.isfile(path):
-        if is_torchscript_archive(path):
-            with warnings.catch_warnings():
-                # torch >= 2.10 deprecates torch.jit.load; OpenAI only publishes CLIP as TorchScript archives
-                warnings.filterwarnings('ignore', category=FutureWarning, message='.*torch.jit.load.*')
-                archive = torch.jit.load(path, map_location=map_location)
-            return _to_openai_layout(dict(archive.state_dict()))
+        if is_torchscript_archive(path):  # OpenAI's files: the tensors are read as data, no TorchScript is loaded
+            state_dict = load_torchscript_state_dict(path)
+            return _to_openai_layout({k: v.to(map_location) if map_location else v for k, v in state_dict.items()})
         return _to_openai_layout(load_from_local(path, map_location=map_location))
     if source.startswith('hf-hub:'):
         return _load_open_clip(source, None, map_location)
