@@ -35,7 +35,7 @@ __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS',
     'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
     'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR', 'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS', 'LOG_PROCESSORS',
-    'INFERENCERS', 'FUNCTIONS', 'TOKENIZERS'
+    'INFERENCERS', 'FUNCTIONS', 'TOKENIZERS', 'CONVERTERS'
 ]
 
 
@@ -76,3 +76,7 @@ EVALUATOR = _child('evaluator', MMACTION_EVALUATOR, 'videoalign.evaluation', 'mm
 VISUALIZERS = _child('visualizer', MMACTION_VISUALIZERS, 'mmaction.visualization')
 VISBACKENDS = _child('vis_backend', MMACTION_VISBACKENDS, 'mmaction.visualization')
 INFERENCERS = _child('inferencer', MMACTION_INFERENCERS, 'mmaction.apis.inferencers')
+
+# Converters of official checkpoints to videoalign's layout, by name (``Converter`` in the metafiles, the first
+# argument of tools/convert/convert.py); registered with ``videoalign.models.converters.register_converter``.
+CONVERTERS = Registry('converter', scope='videoalign', locations=['videoalign.models.converters'])

@@ -4,7 +4,7 @@
 #       --out-dir data/hmdb51/clip_features_vit-b16
 # which stores <out-dir>/<class>/<name>.npy of shape (T_video, 512) for every video of the train and test lists. The
 # backbone is then an identity: the neck and head are those of vit-b16-16f_hmdb51.py, with the same recipe.
-# A converted official checkpoint loads with tools/convert/efficient_prompt.py --drop-visual.
+# A converted official checkpoint loads with tools/convert/convert.py efficient_prompt ... --options drop_visual=True.
 _base_ = ['./vit-b16-16f_hmdb51.py']
 
 feature_root = 'data/hmdb51/clip_features_vit-b16'

@@ -1,5 +1,5 @@
 # X-CLIP zero-shot on UCF101 (official top-1 72.0): the K400-trained ViT-B/16 32-frame model
-# (vit-b16-32f_k400.py, or the official zero.pth through tools/convert/xclip.py) scores class names it never saw;
+# (vit-b16-32f_k400.py, or the official zero.pth through tools/convert/convert.py xclip) scores class names it never saw;
 # the official protocol averages the 3 splits (split 1 here). Test only: tools/test.py CONFIG CHECKPOINT.
 _base_ = ['./vit-b16-32f_zeroshot-k400_hmdb51.py']
 

@@ -15,7 +15,7 @@ from mmengine.runner import CheckpointLoader, load_checkpoint
 import videoalign  # noqa: F401
 from videoalign.compat.checkpoint import (ENV_TRUSTED, CheckpointReadError, UnsafeCheckpointError,
                                           load_checkpoint_safely)
-from videoalign.models.utils.clip_checkpoint import CLIPPretrainedInit
+from videoalign.models.clip.weights import CLIPPretrainedInit
 from videoalign.testing import QUICKSTART_CONFIG, QUICKSTART_TINY_OPTIONS, R3D_CONFIG, run_tool, tiny_run_options
 from videoalign.testing.checkpoints import RunsCode
 

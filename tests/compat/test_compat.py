@@ -117,8 +117,9 @@ def test_swin_without_pretrained_needs_no_pretrained2d():
     arch = dict(arch=dict(embed_dims=8, depths=[1, 1], num_heads=[1, 1]), patch_size=(2, 4, 4),
                 window_size=(2, 2, 2), out_indices=(1, ), pretrained=None)
     with pytest.raises(TypeError):
-        MMActionSwin(**arch).init_weights()  # the defect
-    model = MODELS.build(dict(type='SwinTransformer3D', **arch))
+        MMActionSwin.init_weights.__wrapped__(MMActionSwin(**arch))  # the defect
+    model = MODELS.build(dict(type='SwinTransformer3D', **arch))  # mmaction2's class, from videoalign's scope
+    assert type(model) is MMActionSwin
     model.init_weights()
     assert model.pretrained2d is False
     out = model(torch.rand(1, 3, 4, 32, 32))

@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 
 from videoalign.hub import MetafileError, load_metafile
-from videoalign.hub.convert import CONVERTERS
+from videoalign.models.converters import converter_names
 from videoalign.testing import REPO_ROOT
 
 METAFILES = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', '*', 'metafile.yml')))
@@ -21,7 +21,7 @@ def test_repository_metafiles(path):
         if model.config:
             assert osp.isfile(osp.join(REPO_ROOT, model.config)), model.config
         if model.weights:
-            assert model.converter in CONVERTERS or model.converter is None
+            assert model.converter in converter_names() or model.converter is None
             assert model.file_name and (not model.manual or model.instructions)
         if model.converter is None and model.weights and model.method in ('bevt', 'alpro'):
             assert model.note.startswith('Conversion not yet implemented')
@@ -59,7 +59,7 @@ def test_base_weights_are_listed():
     }, 'SHA256: expected 64 lower-case hex digits'),
     ({
         'Converter': 'xclipp'
-    }, "Converter: 'xclipp' is not one of xclip"),
+    }, "Converter: 'xclipp' is not one of aim, clip"),
     ({
         'Download': 'google-drive'
     }, 'Download: google-drive needs File Name and Instructions'),

@@ -1,5 +1,5 @@
 """AIM as a whole: what trains, what the optimizer holds, official checkpoints (aim.md §3) converted by
-``tools/convert/aim.py`` and loaded strictly, and a tiny AIM that learns on the synthetic set.
+``tools/convert/convert.py aim`` and loaded strictly, and a tiny AIM that learns on the synthetic set.
 
 The official key list is written here from the table of aim.md §3.1, without the official code.
 """
@@ -20,7 +20,7 @@ from videoalign.testing import REPO_ROOT, run_tool
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'aim', 'vit-b16_k400.py')
 CONFIG_L14 = osp.join(REPO_ROOT, 'configs', 'aim', 'vit-l14_k400.py')
-CONVERTER = 'tools/convert/aim.py'
+CONVERTER = ['tools/convert/convert.py', 'aim']
 
 # what AIM trains (aim.md §4), written as full names rather than the config's substrings
 TRAINABLE = re.compile(r'^backbone\.temporal_embedding$|^backbone\.ln_post\.(weight|bias)$|'
@@ -238,9 +238,9 @@ def test_tiny_round_trip_through_the_tool(tmp_path):
 
     src = save_official(str(tmp_path / 'vit_b_clip_8frame_k400.pth'), official)
     dst = tmp_path / 'converted' / 'aim_tiny.pth'
-    run_tool(['python', CONVERTER, src, str(dst)])
+    run_tool(['python', *CONVERTER, src, str(dst)])
     checkpoint = torch.load(dst, map_location='cpu', weights_only=True)
-    assert checkpoint['meta']['method'] == 'aim'
+    assert checkpoint['meta']['converter'] == 'aim'
     target = tiny_aim(num_tadapter=2, seed=1).eval()
     result = target.load_state_dict(checkpoint['state_dict'], strict=True)
     assert not result.missing_keys and not result.unexpected_keys
@@ -265,7 +265,7 @@ def test_unknown_key_raises(tmp_path):
         convert_aim({'state_dict': official})
 
     src = save_official(str(tmp_path / 'extra_key.pth'), official)
-    proc = run_tool(['python', CONVERTER, src, str(tmp_path / 'out.pth')], check=False)
+    proc = run_tool(['python', *CONVERTER, src, str(tmp_path / 'out.pth')], check=False)
     assert proc.returncode != 0
     assert 'neck.fc.weight' in proc.stderr
     assert not osp.exists(tmp_path / 'out.pth')

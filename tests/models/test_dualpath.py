@@ -1,5 +1,5 @@
 """DualPath as a whole: the forward against the official one written out, freezing, the initial state, official
-checkpoints converted by ``tools/convert/dualpath.py``, and a short training run.
+checkpoints converted by ``tools/convert/convert.py dualpath``, and a short training run.
 
 The official forward is written here step by step from ``park-jungin/DualPath`` (``engine_finetune_clip.py``: the
 grid-like frameset; ``CLIP_custom/clip/model.py``: ``TemporalPositionalEmbedding``, ``ResidualAttentionBlock`` with
@@ -25,7 +25,7 @@ from videoalign.registry import MODELS
 from videoalign.testing import REPO_ROOT, run_tool, tiny_run_options
 from videoalign.utils import register_all_modules
 
-CONVERTER = 'tools/convert/dualpath.py'
+CONVERTER = ['tools/convert/convert.py', 'dualpath']
 TRAINABLE = ('adapter', 'cls_head', 'spatial_positional_embedding', 'class_embedding', 'positional_embedding')
 ADAPTERS = ('t_adapter_attn_b', 's_adapter_attn', 't_adapter_attn', 's_adapter_mlp', 't_adapter_mlp')
 NUM_CLASSES = 5
@@ -389,14 +389,14 @@ def test_tiny_round_trip_through_the_converter(tmp_path):
     marker = str(tmp_path / 'code_ran')
     src = save_official(str(tmp_path / 'checkpoint-49.pth'), official, payload=RunsCode(marker))
     dst = str(tmp_path / 'converted' / 'dualpath_tiny.pth')
-    proc = run_tool(['python', CONVERTER, src, dst])
-    assert '(18 text-tower tensors dropped)' in proc.stdout  # 12 block keys + 6 others
+    proc = run_tool(['python', *CONVERTER, src, dst])
+    assert f'{len(official) - 18} tensors written' in proc.stdout  # 18 text-tower tensors dropped: 12 block keys + 6
     assert not osp.exists(marker)  # the pickled args were read without running code
     args = load_official_checkpoint(src)['args']
     assert type(args).__name__ == 'Namespace' and args.state['num_frames'] == 16  # an inert placeholder
     assert not osp.exists(marker)
     checkpoint = torch.load(dst, map_location='cpu', weights_only=True)
-    assert checkpoint['meta']['method'] == 'dualpath'
+    assert checkpoint['meta']['converter'] == 'dualpath'
     assert checkpoint['meta']['official_args'] == dict(data_set='HMDB51', num_frames=16, nb_classes=NUM_CLASSES,
                                                        blr=0.03)
 

@@ -1,5 +1,5 @@
 """Efficient-Prompt as a whole (efficient_prompt.md): what trains, the class-embedding cache, official checkpoints
-converted by ``tools/convert/efficient_prompt.py`` (training: test_efficient_prompt_training.py).
+converted by ``tools/convert/convert.py efficient_prompt`` (training: test_efficient_prompt_training.py).
 
 The official state dict is written here from the key list of efficient_prompt.md §3 with random values, and the
 official forward pass is re-computed from it by hand (prompt layout loop, temporal blocks, ``cos / 0.07``).
@@ -23,7 +23,7 @@ from videoalign.testing import REPO_ROOT, run_tool
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'efficient_prompt', 'vit-b16-16f_hmdb51.py')
 FEATURE_CONFIG = osp.join(REPO_ROOT, 'configs', 'efficient_prompt', 'vit-b16-16f_hmdb51-features.py')
-CONVERTER = 'tools/convert/efficient_prompt.py'
+CONVERTER = ['tools/convert/convert.py', 'efficient_prompt']
 NAMES = ['brush hair', 'cartwheel', 'shoot a bow with great care']
 TINY_T, TINY_D = 4, 32  # the 'tiny' CLIP arch: vision 64 wide, 2 layers, 32x32 frames; text 32 wide, 2 layers
 
@@ -221,9 +221,9 @@ def save_official(path, shapes, seed=0) -> OrderedDict:
 def test_official_checkpoint_converts_loads_strictly_and_gives_the_official_logits(tmp_path):
     official = save_official(str(tmp_path / 'HMDB_best.pth.tar'), official_key_shapes(**TINY_SHAPES))
     dst = str(tmp_path / 'converted.pth')
-    run_tool(['python', CONVERTER, str(tmp_path / 'HMDB_best.pth.tar'), dst])
+    run_tool(['python', *CONVERTER, str(tmp_path / 'HMDB_best.pth.tar'), dst])
     checkpoint = torch.load(dst, map_location='cpu', weights_only=True)
-    assert checkpoint['meta']['method'] == 'efficient_prompt'
+    assert checkpoint['meta']['converter'] == 'efficient_prompt'
     converted = checkpoint['state_dict']
     assert len(converted) == len(official) - 1  # logit_scale dropped
 

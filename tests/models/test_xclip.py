@@ -1,5 +1,5 @@
 """X-CLIP as a whole: the parameter counts of the B/16 8-frame model, and official checkpoints (xclip.md §3) converted
-by ``tools/convert/xclip.py`` and loaded strictly.
+by ``tools/convert/convert.py xclip`` and loaded strictly.
 
 The official key list is written here from the table of xclip.md §3.1 (B/16, T=8: 443 keys), without the official
 code. A comparison of logits with the official ``XCLIP`` model itself needs ``microsoft/VideoX`` and is not part of
@@ -21,7 +21,7 @@ from videoalign.testing import REPO_ROOT, run_tool
 from videoalign.utils import register_all_modules
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'xclip', 'vit-b16-8f_k400.py')
-CONVERTER = 'tools/convert/xclip.py'
+CONVERTER = ['tools/convert/convert.py', 'xclip']
 
 
 class OfficialConfig:
@@ -155,9 +155,9 @@ def save_official(path: str, state_dict: dict, config=None) -> str:
 
 def convert_with_tool(src: str, dst: str) -> dict:
     """Run the converter CLI and return the converted state dict."""
-    run_tool(['python', CONVERTER, src, dst])
+    run_tool(['python', *CONVERTER, src, dst])
     checkpoint = torch.load(dst, map_location='cpu', weights_only=True)
-    assert checkpoint['meta']['method'] == 'xclip'
+    assert checkpoint['meta']['converter'] == 'xclip'
     return checkpoint['state_dict']
 
 
@@ -292,7 +292,7 @@ def test_unknown_key_raises(tmp_path):
         convert_xclip({'model': official})
 
     src = save_official(str(tmp_path / 'extra_key.pth'), official)
-    proc = run_tool(['python', CONVERTER, src, str(tmp_path / 'out.pth')], check=False)
+    proc = run_tool(['python', *CONVERTER, src, str(tmp_path / 'out.pth')], check=False)
     assert proc.returncode != 0
     assert 'unexpected_module.weight' in proc.stderr
     assert not osp.exists(tmp_path / 'out.pth')

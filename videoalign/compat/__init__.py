@@ -15,8 +15,8 @@ Nothing else in videoalign patches third-party code. Each defect below was repro
    group before the Runner is built and selects a DDP wrapper that accepts CPU modules; after a run,
    :func:`~videoalign.compat.distributed.shutdown_distributed` destroys the process group, without which a gloo rank can
    abort at exit (SIGABRT) after training has finished.
-4. mmaction2's ``SwinTransformer3D`` with ``pretrained=None`` also needs ``pretrained2d=False``:
-   :mod:`~videoalign.compat.swin` registers a drop-in subclass in videoalign's scope that sets it.
+4. mmaction2's ``SwinTransformer3D`` with ``pretrained=None`` fails in ``init_weights`` unless
+   ``pretrained2d=False``: :func:`~videoalign.compat.swin.fix_swin_init_weights` makes it initialise as configured.
 5. NumPy 2 removed ``np.Inf`` and ``np.NAN``, still used by mmaction2's pose and AVA code:
    :func:`~videoalign.compat.mmaction_packaging.restore_numpy_aliases` restores the two aliases.
 6. mmcv-lite warns on every import that its compiled ops are missing (used by nothing here):
@@ -26,18 +26,21 @@ Nothing else in videoalign patches third-party code. Each defect below was repro
 8. mmaction2's ``BaseHead`` turns bf16 scores into NumPy (``TypeError``) for its training accuracy and stores bf16
    predictions: :func:`~videoalign.compat.mmaction_bf16.fix_bf16_head_scores` hands it float32 scores.
 
-:func:`apply` runs items 1, 2, 5, 6, 7 and 8 when ``videoalign`` is imported; items 3 and 4 act through the config
-(the training tools call :func:`~videoalign.compat.distributed.setup_distributed`).
+:func:`apply` runs every item but 3 when ``videoalign`` is imported; item 3 acts when the tools build a Runner
+(they call :func:`~videoalign.compat.distributed.setup_distributed`). Every patch keeps the original as
+``__wrapped__``; nothing in this package imports the rest of videoalign.
 """
 from .checkpoint import load_checkpoint_safely, register_checkpoint_schemes
 from .distributed import CPUDistributedDataParallel, setup_distributed, shutdown_distributed
 from .mmaction_bf16 import fix_bf16_head_scores
 from .mmaction_numpy2 import fix_color_jitter_hue
 from .mmaction_packaging import provide_missing_drn, quiet_mmcv_lite, restore_numpy_aliases
+from .swin import fix_swin_init_weights
 
 __all__ = [
     'apply', 'load_checkpoint_safely', 'setup_distributed', 'shutdown_distributed', 'CPUDistributedDataParallel',
-    'register_checkpoint_schemes', 'provide_missing_drn', 'quiet_mmcv_lite', 'restore_numpy_aliases'
+    'register_checkpoint_schemes', 'provide_missing_drn', 'quiet_mmcv_lite', 'restore_numpy_aliases',
+    'fix_color_jitter_hue', 'fix_bf16_head_scores', 'fix_swin_init_weights'
 ]
 
 _applied = False
@@ -53,5 +56,6 @@ def apply() -> None:
     provide_missing_drn()
     fix_color_jitter_hue()
     fix_bf16_head_scores()
+    fix_swin_init_weights()
     register_checkpoint_schemes()
     _applied = True

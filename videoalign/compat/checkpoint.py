@@ -7,11 +7,11 @@ scalars and arrays, which torch's weights-only unpickler refuses, even with ``ad
 ``getattr``). Meanwhile ``torch.hub.load_state_dict_from_url``, behind mmengine's http(s), ``torchvision://`` and
 ``open-mmlab://`` schemes, still unpickles whatever a server sends.
 
-Every scheme of :class:`mmengine.runner.CheckpointLoader` that reads a pickle is re-registered to read it with
-:class:`SafeUnpickler`: tensors, plain containers, NumPy arrays, scalars and dtypes, and mmengine's ``HistoryBuffer``
-(``getattr`` only for the plain methods of that class: its statistics). Anything else (``os.system``, a class whose
-constructor or ``__setstate__`` runs code) is refused with :class:`UnsafeCheckpointError`, naming the file and the
-global.
+mmengine's local-file scheme is re-registered to read files with :class:`SafeUnpickler` (the hub's network
+schemes, :mod:`videoalign.hub.scheme`, load what they download with it too): tensors, plain containers, NumPy
+arrays, scalars and dtypes, and mmengine's ``HistoryBuffer`` (``getattr`` only for the plain methods of that class:
+its statistics). Anything else (``os.system``, a class whose constructor or ``__setstate__`` runs code) is refused
+with :class:`UnsafeCheckpointError`, naming the file and the global.
 
 A local file the user trusts (a legacy checkpoint that pickles other objects) is loaded with full unpickling when it
 is listed, or lies under a folder listed, in the environment variable ``VIDEOALIGN_TRUSTED_CHECKPOINTS`` (paths
@@ -24,13 +24,10 @@ import pickle
 import types
 import zipfile
 from typing import Any, Optional, Tuple
-from urllib.parse import urlparse
 
 import torch
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
-from mmengine.runner.checkpoint import (_process_mmcls_checkpoint, _get_mmengine_home, get_deprecated_model_names,
-                                        get_external_models, get_mmcls_models, get_torchvision_models)
 
 ENV_TRUSTED = 'VIDEOALIGN_TRUSTED_CHECKPOINTS'
 
@@ -233,95 +230,10 @@ def load_from_local(filename: str, map_location: Optional[Any] = None) -> Any:
         raise CheckpointReadError(f'cannot load the checkpoint {filename}: {type(err).__name__}: {err}') from err
 
 
-def download_to_cache(url: str, cache_dir: Optional[str] = None, progress: bool = True) -> str:
-    """Download ``url`` once into ``cache_dir`` (rank 0 first, the other ranks wait) and return the local path.
-
-    The file is kept at ``<cache_dir>/<first 16 hex of sha256(url)>/<file name>``, so two addresses that end in the
-    same file name never share a file. The transfer is :func:`videoalign.hub.download.download_file`'s: through a
-    ``.part`` file that is renamed when complete (an interrupted download is resumed, never taken for a finished one),
-    under a file lock so that two processes do not download the same file at once. Before the rename the file must be
-    a torch file (:func:`videoalign.hub.formats.format_problem`): a web page served in its place, or a transfer cut
-    short by a server that sends no ``Content-Length``, is deleted instead of being cached.
-
-    Args:
-        url (str): The address.
-        cache_dir (str, optional): Where to keep the file. Defaults to ``<torch hub dir>/checkpoints``.
-        progress (bool): Show a progress bar. Defaults to True.
-
-    Returns:
-        str: Path of the cached file.
-
-    Raises:
-        DownloadError: If the download fails.
-        FormatError: If the server sent no torch file (it is deleted).
-    """
-    from videoalign.hub.cache import locked, rank0_first, url_key  # the hub imports videoalign, which applies this
-    from videoalign.hub.download import download_file
-    from videoalign.hub.formats import TORCHSCRIPT_OR_TORCH, require_format
-    from videoalign.hub.verify import sha256_of
-
-    cache_dir = cache_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
-    path = osp.join(cache_dir, url_key(url, 16), osp.basename(urlparse(url).path) or 'checkpoint.pth')
-
-    def verify(part: str) -> str:
-        require_format(part, TORCHSCRIPT_OR_TORCH, f'{url}: the downloaded file ({part})',
-                       'Try again, or download the file yourself and load it from its local path.')
-        return sha256_of(part)
-
-    def fetch() -> None:
-        with locked(path):
-            if not osp.isfile(path):
-                download_file(url, path, progress=progress, verify=verify)
-
-    rank0_first(fetch)
-    return path
-
-
-def load_from_http(filename: str, map_location: Optional[Any] = None) -> Any:
-    """mmengine's http(s) scheme: downloaded once into the cache, then :func:`load_checkpoint_safely`.
-
-    Args:
-        filename (str): The URL.
-        map_location (Any, optional): As in :func:`torch.load`. Defaults to None.
-
-    Returns:
-        Any: The loaded checkpoint.
-    """
-    return load_checkpoint_safely(download_to_cache(filename), map_location=map_location, source=filename)
-
-
-def load_from_named_url(filename: str, map_location: Optional[Any] = None) -> Any:
-    """mmengine's ``torchvision://``, ``modelzoo://``, ``open-mmlab://``, ``openmmlab://`` and ``mmcls://`` schemes:
-    the name is resolved to its address as mmengine does, and the file is loaded like any other.
-
-    Args:
-        filename (str): E.g. ``torchvision://resnet50``.
-        map_location (Any, optional): As in :func:`torch.load`. Defaults to None.
-
-    Returns:
-        Any: The loaded checkpoint.
-    """
-    scheme, name = filename.split('://', 1)
-    if scheme in ('torchvision', 'modelzoo'):
-        urls = get_torchvision_models()
-    elif scheme == 'mmcls':
-        urls = get_mmcls_models()
-    else:
-        urls = get_external_models()
-        name = get_deprecated_model_names().get(name, name)
-    if name not in urls:
-        raise KeyError(f'{filename}: mmengine knows no {scheme}:// model named {name!r}')
-    url = urls[name]
-    checkpoint = load_from_http(url, map_location) if url.startswith(('http://', 'https://')) else \
-        load_from_local(osp.join(_get_mmengine_home(), url), map_location)
-    return _process_mmcls_checkpoint(checkpoint) if scheme == 'mmcls' else checkpoint
-
-
 def register_checkpoint_schemes() -> None:
-    """Register the loaders of this module with mmengine's CheckpointLoader (idempotent)."""
+    """Register :func:`load_from_local` as mmengine's local-file scheme (idempotent).
+
+    The network schemes (``http(s)://``, ``torchvision://``, ``open-mmlab://``, ``videoalign://``) are registered by
+    :mod:`videoalign.hub.scheme`, which downloads into its cache and then loads with :func:`load_checkpoint_safely`.
+    """
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
-    CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=load_from_http, force=True)
-    CheckpointLoader.register_scheme(
-        prefixes=('torchvision://', 'modelzoo://', 'open-mmlab://', 'openmmlab://', 'mmcls://'),
-        loader=load_from_named_url,
-        force=True)

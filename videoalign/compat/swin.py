@@ -1,24 +1,35 @@
-"""mmaction2's ``SwinTransformer3D`` with ``pretrained=None`` fails in ``init_weights`` unless
-``pretrained2d=False``: this subclass, registered under the same name in videoalign's scope, sets it."""
-from typing import Any, Optional
+"""mmaction2 1.2.0's ``SwinTransformer3D`` fails in ``init_weights`` without a ``pretrained`` file.
 
-from mmaction.models.backbones import SwinTransformer3D as _MMActionSwinTransformer3D
+The defect: ``pretrained2d`` defaults to True, and ``init_weights`` then inflates the 2D checkpoint named by
+``pretrained`` even when it is None: ``SwinTransformer3D(arch='tiny').init_weights()`` raises a ``TypeError``, so every
+Runner that initialises a Video Swin built without a 2D checkpoint (BEVT's pretraining, tests) stops.
 
-from ..registry import MODELS
+The fix (:func:`fix_swin_init_weights`): ``init_weights`` treats ``pretrained2d`` as False when ``pretrained`` is
+None, i.e. it initialises as configured (``init_cfg``). The original stays reachable as ``__wrapped__``.
+"""
+import functools
+import importlib
+from types import ModuleType
+
+SWIN_MODULE = 'mmaction.models.backbones.swin'
 
 
-@MODELS.register_module(name='SwinTransformer3D')
-class SwinTransformer3D(_MMActionSwinTransformer3D):
-    """mmaction2's Video Swin; ``pretrained2d`` defaults to False when no ``pretrained`` file is given.
+def _patch_swin(module: ModuleType) -> None:
+    """Wrap ``module.SwinTransformer3D.init_weights`` (once)."""
+    swin = module.SwinTransformer3D
+    original = swin.init_weights
+    if hasattr(original, '__wrapped__'):
+        return
 
-    Args:
-        pretrained (str, optional): A 2D or 3D checkpoint. Defaults to None.
-        pretrained2d (bool, optional): Whether ``pretrained`` is a 2D (ImageNet) checkpoint to inflate. Defaults to
-            ``pretrained is not None``.
-        **kwargs: Other arguments of mmaction2's ``SwinTransformer3D``.
-    """
+    @functools.wraps(original)
+    def init_weights(self) -> None:
+        if self.pretrained is None:
+            self.pretrained2d = False  # nothing to inflate
+        original(self)
 
-    def __init__(self, pretrained: Optional[str] = None, pretrained2d: Optional[bool] = None, **kwargs: Any) -> None:
-        if pretrained2d is None:
-            pretrained2d = pretrained is not None
-        super().__init__(pretrained=pretrained, pretrained2d=pretrained2d, **kwargs)
+    swin.init_weights = init_weights
+
+
+def fix_swin_init_weights() -> None:
+    """Make mmaction2's ``SwinTransformer3D.init_weights`` work without a ``pretrained`` file (idempotent)."""
+    _patch_swin(importlib.import_module(SWIN_MODULE))

@@ -15,7 +15,7 @@ A ``Models`` entry::
       Download: direct                             # direct | google-drive | baidu-pan (by hand, see Instructions)
       File Name: k400_16_8.pth                     # name in the cache; defaults to the last part of Weights
       Instructions: ...                            # required for google-drive and baidu-pan
-      Converter: xclip                             # xclip | aim | dualpath | efficient_prompt | clip | dvae | null
+      Converter: xclip                             # a registered converter (converter_names()) or null
       Converter Options: {drop_visual: true}       # keyword arguments of the converter, optional
       Converted From: {Weights: k400_16_8.pth, Code: microsoft/VideoX@1744b21}
       Note: ...                                    # shown in model_zoo.md and by tools/download.py
@@ -32,7 +32,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from .convert import CONVERTERS
+from ..models.converters import converter_names
 from .errors import MetafileError
 
 DOWNLOAD_KINDS = ('direct', 'google-drive', 'baidu-pan')
@@ -197,8 +197,8 @@ def _parse_model(path: str, index: int, item: Any, collections: Dict[str, Collec
     if sha256 is not None and (not isinstance(sha256, str) or not SHA256_PATTERN.match(sha256)):
         _fail(path, f'{where}: SHA256', f'expected 64 lower-case hex digits or null, got {sha256!r}')
     converter = item.get('Converter')
-    if converter is not None and converter not in CONVERTERS:
-        _fail(path, f'{where}: Converter', f'{converter!r} is not one of {", ".join(CONVERTERS)} or null')
+    if converter is not None and converter not in converter_names():
+        _fail(path, f'{where}: Converter', f'{converter!r} is not one of {", ".join(converter_names())} or null')
     options = item.get('Converter Options') or {}
     if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
         _fail(path, f'{where}: Converter Options', f'expected a mapping of keyword arguments, got {options!r}')

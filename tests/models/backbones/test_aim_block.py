@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from videoalign.models.backbones.blocks import AIMBlock, CLIPBlock
+from videoalign.models.backbones.clip_blocks import AIMBlock, CLIPBlock
 from videoalign.models.backbones.clip_vit import CLIPViT
 
 WIDTH, HEADS = 64, 2

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from videoalign.models.backbones.blocks import CLIPBlock, XCLIPBlock
-from videoalign.models.layers import CLIPResidualBlock
+from videoalign.models.backbones.clip_blocks import CLIPBlock, XCLIPBlock
+from videoalign.models.clip.layers import CLIPResidualBlock
 from videoalign.registry import MODELS
 
 WIDTH, HEADS, T, B, L = 32, 2, 4, 2, 5

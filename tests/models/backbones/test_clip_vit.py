@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from videoalign.models.backbones.clip_vit import CLIPViT, resize_pos_embed
-from videoalign.models.clip_archs import get_clip_arch
+from videoalign.models.clip.archs import get_clip_arch
 from videoalign.registry import MODELS
 
 XCLIP = dict(type='XCLIPBlock')

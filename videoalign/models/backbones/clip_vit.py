@@ -10,10 +10,10 @@ from mmengine.model import BaseModule, ModuleDict, ModuleList
 from torch.utils.checkpoint import checkpoint
 
 from videoalign.registry import MODELS
-from ..clip_archs import get_clip_arch
-from ..layers.clip_layers import LayerNorm
-from ..utils.clip_checkpoint import CLIPPretrainedInit
-from . import blocks  # noqa: F401  (registers the block types)
+from ..clip.archs import get_clip_arch
+from ..clip.layers import LayerNorm
+from ..clip.weights import CLIPPretrainedInit
+from . import clip_blocks  # noqa: F401  (registers the block types)
 
 __all__ = ['CLIPViT', 'resize_pos_embed']
 
@@ -63,7 +63,7 @@ class CLIPViT(BaseModule):
     ``image_size`` and when a checkpoint of another grid is loaded.
 
     Args:
-        arch (str | dict): A CLIP size of :mod:`videoalign.models.clip_archs` (``'ViT-B/16'``, open_clip's
+        arch (str | dict): A CLIP size of :mod:`videoalign.models.clip.archs` (``'ViT-B/16'``, open_clip's
             ``'ViT-B-16'``, ``'tiny'``, ...) or a dict with ``embed_dim`` and ``vision``. Defaults to ``'ViT-B/16'``.
         num_frames (int): Frames per clip. Blocks whose parameters depend on T (and the temporal embedding) need
             inputs of exactly this many frames; others take T from the input. Defaults to 8.

@@ -33,7 +33,7 @@ class DualPathViT(CLIPViT):
     (:func:`~videoalign.models.converters.convert_dualpath`) and CLIP weights load by name.
 
     Args:
-        arch (str | dict): A CLIP size of :mod:`videoalign.models.clip_archs`. Defaults to ``'ViT-B/16'``.
+        arch (str | dict): A CLIP size of :mod:`videoalign.models.clip.archs`. Defaults to ``'ViT-B/16'``.
         num_frames (int): Frames per input clip ``T``, a multiple of ``grid_width**2`` and of
             ``num_sparse_frames``. Defaults to 16.
         grid_width (int): Frames per row and per column of a grid image. Defaults to 4.

@@ -26,6 +26,7 @@ from typing import Dict, Mapping
 import torch
 
 from .io import check_unmapped, official_state_dict
+from .registry import register_converter
 
 COMPONENTS = {
     'T_Adapter_in': 't_adapter_in',
@@ -38,6 +39,7 @@ COMPONENTS = {
 PREFIXES = ('backbone.', 'cls_head.')
 
 
+@register_converter('aim')
 def convert_aim(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     """Map an official AIM checkpoint (or its ``'state_dict'``) to videoalign's keys.
 

@@ -7,12 +7,14 @@ module is an inert placeholder keeping its attribute dict (``_parameters``, ``_b
 ``blocks.input.w``, ``blocks.group_1.block_1.res_path.conv_1.w``, ..., ``blocks.output.conv.b``. mmpretrain's
 ``DALLEEncoder`` (registered as ``'DALL-E'``) uses the same names under its own ``encoder.`` attribute.
 """
+import warnings
 from collections import OrderedDict
-from typing import Any, Dict, Mapping
+from typing import Any, Dict
 
 import torch
 
-from .io import Placeholder
+from .io import Placeholder, load_official_checkpoint, official_state_dict
+from .registry import register_converter
 
 __all__ = ['convert_dalle_encoder']
 
@@ -29,6 +31,15 @@ def _module_state(obj: Placeholder, prefix: str, out: Dict[str, torch.Tensor]) -
             _module_state(child, f'{prefix}{name}.', out)
 
 
+def read_pickled_module(path: str) -> Any:
+    """A pickled module (``torch.save(module)``) read inertly, without torch's warnings that it cannot compare the
+    pickled classes' source code with the (absent) classes."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message="Couldn't retrieve source code")
+        return load_official_checkpoint(path)
+
+
+@register_converter('dvae', read=read_pickled_module)
 def convert_dalle_encoder(checkpoint: Any) -> Dict[str, torch.Tensor]:
     """The state dict of a pickled dVAE encoder module (read inertly), or a state dict as it is.
 
@@ -45,9 +56,9 @@ def convert_dalle_encoder(checkpoint: Any) -> Dict[str, torch.Tensor]:
     out = OrderedDict()
     if isinstance(checkpoint, Placeholder):
         _module_state(checkpoint, '', out)
-    elif isinstance(checkpoint, Mapping):
-        state = checkpoint['state_dict'] if isinstance(checkpoint.get('state_dict'), Mapping) else checkpoint
-        out.update((k, v) for k, v in state.items() if torch.is_tensor(v))
+    elif isinstance(checkpoint, dict):
+        out.update((k, v) for k, v in official_state_dict(checkpoint, ('state_dict', ), 'dVAE').items()
+                   if torch.is_tensor(v))
     if not out:
         raise ValueError(f'no encoder weights found in {type(checkpoint).__name__} {checkpoint!r:.80}: expected the '
                          f'pickled dall_e Encoder module or a state dict')

@@ -17,13 +17,14 @@ The CLIP text tower, which the official model builds but never runs, is dropped:
 ``token_embedding.``, ``transformer.`` and ``ln_final.``, and the keys ``positional_embedding`` (trained by the
 official freezing rule, though unused), ``text_projection`` and ``logit_scale``.
 """
-from typing import Dict, Mapping
+from typing import Any, Dict, Mapping
 
 import torch
 
 from .io import official_state_dict, rename_prefixes
+from .registry import register_converter
 
-__all__ = ['convert_dualpath', 'dualpath_state_dict', 'PREFIXES', 'TEXT_TOWER_PREFIXES']
+__all__ = ['convert_dualpath', 'dualpath_state_dict', 'official_args', 'PREFIXES', 'TEXT_TOWER_PREFIXES']
 
 PREFIXES = (  # longest first
     ('visual.head.', 'cls_head.'),
@@ -40,6 +41,18 @@ def dualpath_state_dict(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     return official_state_dict(checkpoint, ('model', 'module'), 'DualPath')
 
 
+def official_args(checkpoint: Any) -> Dict[str, Any]:
+    """The plain values of the official ``args`` (an ``argparse.Namespace``, read as an inert placeholder), under
+    ``official_args``, for the converted file's ``meta``; empty if there are none."""
+    args = checkpoint.get('args') if isinstance(checkpoint, Mapping) else None
+    state = getattr(args, 'state', None)
+    if not isinstance(state, dict):
+        return {}
+    plain = (str, int, float, bool, type(None))
+    return dict(official_args={k: v for k, v in state.items() if isinstance(k, str) and isinstance(v, plain)})
+
+
+@register_converter('dualpath', describe=official_args)
 def convert_dualpath(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     """Map an official DualPath checkpoint (or its state dict) to videoalign's keys, dropping the text tower.
 

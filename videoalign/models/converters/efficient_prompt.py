@@ -28,6 +28,7 @@ from typing import Dict, Mapping
 import torch
 
 from .io import official_state_dict, rename_prefixes
+from .registry import register_converter
 
 VISUAL = 'clipmodel.visual.'
 PREFIXES = (  # (official, videoalign or None to drop)
@@ -44,6 +45,7 @@ PREFIXES = (  # (official, videoalign or None to drop)
 )
 
 
+@register_converter('efficient_prompt')
 def convert_efficient_prompt(checkpoint: Mapping, drop_visual: bool = False) -> Dict[str, torch.Tensor]:
     """Map an official Efficient-Prompt checkpoint (or its ``'state_dict'``) to videoalign's keys.
 

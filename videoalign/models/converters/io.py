@@ -14,7 +14,6 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 import torch
 
 from videoalign.compat.checkpoint import SafeUnpickler, pickle_module
-from videoalign.utils.fileio import atomic_write
 
 
 class Placeholder:
@@ -74,21 +73,6 @@ def load_official_checkpoint(path: str, map_location: Optional[Any] = 'cpu') -> 
     except pickle.UnpicklingError:
         pass  # it holds more than tensors: read it again with everything else made inert
     return torch.load(path, map_location=map_location, weights_only=False, pickle_module=_inert_pickle)
-
-
-def save_converted(state_dict: Dict[str, torch.Tensor], dst: str, src: str, method: str, **meta: Any) -> None:
-    """Write a converted state dict as a videoalign checkpoint ``{'state_dict', 'meta'}``, atomically.
-
-    Args:
-        state_dict (dict): The converted weights.
-        dst (str): Where to write (folders are created; the file appears only once complete).
-        src (str): The official file it came from (its name goes into ``meta['converted_from']``).
-        method (str): The method (``meta['method']``).
-        **meta: More ``meta`` entries.
-    """
-    with atomic_write(dst) as f:
-        torch.save({'state_dict': state_dict, 'meta': dict(converted_from=osp.basename(src), method=method, **meta)},
-                   f)
 
 
 def official_state_dict(checkpoint: Mapping, keys: Sequence[str], method: str) -> Dict[str, torch.Tensor]:

@@ -18,7 +18,22 @@ import torch
 
 from .io import Placeholder, _InertUnpickler
 
-__all__ = ['load_torchscript_state_dict']
+__all__ = ['is_torchscript_archive', 'load_torchscript_state_dict']
+
+
+def is_torchscript_archive(path: str) -> bool:
+    """Whether ``path`` is a TorchScript archive (written by ``torch.jit.save``) rather than a ``torch.save`` file.
+
+    Args:
+        path (str): A local file.
+
+    Returns:
+        bool: True if the zip holds TorchScript code (``code/``) or constants (``constants.pkl``).
+    """
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any('/code/' in name or name.endswith('constants.pkl') for name in archive.namelist())
 
 
 def _rebuild_tensor(storage: tuple, storage_offset: int, size: Sequence[int], stride: Sequence[int], *args: Any,

@@ -23,6 +23,7 @@ from typing import Dict, Mapping
 import torch
 
 from .io import official_state_dict, rename_prefixes
+from .registry import register_converter
 
 PREFIXES = (  # most specific first
     ('prompts_visual_proj', 'cls_head.text_prompt.visual_proj'),
@@ -39,6 +40,7 @@ PREFIXES = (  # most specific first
 )
 
 
+@register_converter('xclip')
 def convert_xclip(checkpoint: Mapping) -> Dict[str, torch.Tensor]:
     """Map an official X-CLIP checkpoint (or its ``'model'`` state dict) to videoalign's keys.
 

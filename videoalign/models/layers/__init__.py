@@ -1,9 +1,5 @@
-"""Small parts shared by blocks and models."""
+"""Small parts shared by blocks and models (CLIP's own layers are in :mod:`videoalign.models.clip`)."""
 from .adapter import Adapter
-from .clip_layers import CLIPResidualBlock, LayerNorm, QuickGELU, clip_mlp
 from .grid_frameset import grid_frame_index_map, grid_temporal_encoding, make_grid_frameset, sample_sparse_frames
 
-__all__ = [
-    'Adapter', 'CLIPResidualBlock', 'LayerNorm', 'QuickGELU', 'clip_mlp', 'grid_frame_index_map',
-    'grid_temporal_encoding', 'make_grid_frameset', 'sample_sparse_frames'
-]
+__all__ = ['Adapter', 'grid_frame_index_map', 'grid_temporal_encoding', 'make_grid_frameset', 'sample_sparse_frames']

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 from mmengine.model.weight_init import trunc_normal_
 
-from videoalign.models.layers import CLIPResidualBlock
+from videoalign.models.clip.layers import CLIPResidualBlock
 from videoalign.registry import MODELS
 from .frame_integration import FrameIntegrationNeck
 

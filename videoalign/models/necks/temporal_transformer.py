@@ -8,7 +8,7 @@ from typing import List, Optional, Union
 import torch
 import torch.nn as nn
 
-from videoalign.models.layers import CLIPResidualBlock
+from videoalign.models.clip.layers import CLIPResidualBlock
 from videoalign.registry import MODELS
 from .frame_integration import FrameIntegrationNeck
 

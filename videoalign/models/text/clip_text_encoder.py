@@ -11,8 +11,8 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
-from videoalign.models.clip_archs import get_clip_arch
-from videoalign.models.layers import CLIPResidualBlock, LayerNorm
+from videoalign.models.clip.archs import get_clip_arch
+from videoalign.models.clip.layers import CLIPResidualBlock, LayerNorm
 from videoalign.registry import MODELS
 
 
@@ -50,7 +50,7 @@ class CLIPTextEncoder(BaseModule):
     level, as here; its ``visual.*`` and ``logit_scale`` keys are not part of this module.
 
     Args:
-        arch (str | dict): A CLIP size known to ``videoalign.models.clip_archs.get_clip_arch`` (``'ViT-B/16'``,
+        arch (str | dict): A CLIP size known to ``videoalign.models.clip.archs.get_clip_arch`` (``'ViT-B/16'``,
             ``'ViT-L/14'``, ``'tiny'``, ...), or a dict with ``embed_dim`` and a ``text`` section
             (``context_length``, ``vocab_size``, ``width``, ``heads``, ``layers``). Defaults to ``'ViT-B/16'``.
         init_cfg (dict | list[dict], optional): Initialisation config applied by ``init_weights`` on top of CLIP's

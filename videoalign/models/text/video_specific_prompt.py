@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
-from videoalign.models.layers import LayerNorm, QuickGELU
+from videoalign.models.clip.layers import LayerNorm, QuickGELU
 from videoalign.registry import MODELS
 
 

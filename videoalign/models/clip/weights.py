@@ -7,7 +7,6 @@ part under a prefix into a module.
 """
 import os.path as osp
 import re
-import zipfile
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -15,60 +14,24 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.model.weight_init import update_init_info
+from mmengine.runner import CheckpointLoader
 
-from videoalign.compat.checkpoint import download_to_cache, load_checkpoint_safely, load_from_local
 from videoalign.registry import WEIGHT_INITIALIZERS
 
-from ..converters.torchscript import load_torchscript_state_dict
+from ..converters.openai_clip import convert_openai_clip
+from ..converters.torchscript import is_torchscript_archive, load_torchscript_state_dict
 
-__all__ = ['CLIPPretrainedInit', 'is_torchscript_archive', 'load_clip_state_dict', 'load_clip_weights']
+__all__ = ['CLIPPretrainedInit', 'load_clip_state_dict', 'load_clip_weights']
 
-# OpenAI's archives carry these sizes as entries; they are not weights.
-_METADATA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
-# Text-tower keys that open_clip's CustomTextCLIP nests under ``text.``.
-_CUSTOM_TEXT_KEYS = ('token_embedding', 'positional_embedding', 'transformer.', 'ln_final', 'text_projection')
 # ``<pretrained tag>:<open_clip model name>``, e.g. ``openai:ViT-B-16``.
 _OPEN_CLIP_NAME = re.compile(r'^(?P<tag>[\w.\-]+):(?P<name>[\w.\-/@]+)$')
 
 ClipSource = Union[str, Tuple[str, str]]
 
 
-def is_torchscript_archive(path: str) -> bool:
-    """Whether ``path`` is a TorchScript archive (written by ``torch.jit.save``) rather than a ``torch.save`` file.
-
-    Args:
-        path (str): A local file.
-
-    Returns:
-        bool: True if the zip holds TorchScript code (``code/``) or constants (``constants.pkl``).
-    """
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as archive:
-        return any('/code/' in name or name.endswith('constants.pkl') for name in archive.namelist())
-
-
 def _to_openai_layout(checkpoint: dict) -> Dict[str, torch.Tensor]:
-    """Unwrap a loaded checkpoint into a flat OpenAI-layout state dict of tensors."""
-    state_dict = checkpoint
-    for key in ('state_dict', 'model'):
-        if isinstance(state_dict.get(key), dict):
-            state_dict = state_dict[key]
-            break
-    out = {}
-    for key, value in state_dict.items():
-        if not torch.is_tensor(value):
-            continue
-        if key.startswith('module.'):
-            key = key[len('module.'):]
-        if key.startswith('text.') and key[len('text.'):].startswith(_CUSTOM_TEXT_KEYS):
-            key = key[len('text.'):]
-        if key in _METADATA_KEYS or key == 'attn_mask' or key.endswith('.attn_mask'):
-            continue
-        out[key] = value
-    if not out:
-        raise ValueError('the checkpoint holds no tensors')
-    return out
+    """A loaded checkpoint as a flat OpenAI-layout state dict of weights (a visual or text tower alone is fine)."""
+    return convert_openai_clip(checkpoint, required=())
 
 
 def _load_open_clip(name: str, tag: Optional[str], map_location) -> Dict[str, torch.Tensor]:
@@ -98,9 +61,12 @@ def load_clip_state_dict(source: ClipSource,
             - a local open_clip checkpoint (``{'state_dict': ...}``, ``module.`` prefixes stripped) or a plain
               state dict (``torch.save``);
             - a model-zoo name ``videoalign://clip/<arch>`` (see ``model_zoo.md``): downloaded, verified and
-              converted to a plain state dict by :func:`videoalign.hub.get_checkpoint`;
-            - an ``http(s)://`` URL: downloaded once into the torch hub cache and loaded with
-              ``weights_only=True`` (tensors only). TorchScript archives are refused from URLs;
+              converted to a plain state dict by the model hub;
+            - an ``http(s)://`` URL: downloaded once into the torch hub cache; TorchScript archives are refused
+              from URLs.
+
+            Files, names and URLs are loaded through mmengine's ``CheckpointLoader``, whose schemes videoalign
+            registers: nothing pickled runs (:mod:`videoalign.compat.checkpoint`).
             - ``'<tag>:<name>'``, an open_clip pretrained tag and model name such as ``'openai:ViT-B-16'``, a
               ``(name, tag)`` tuple such as ``('ViT-B-16', 'openai')``, or ``'hf-hub:<repo>'``: built with
               ``open_clip.create_model`` (needs the network or open_clip's cache).
@@ -112,30 +78,22 @@ def load_clip_state_dict(source: ClipSource,
 
     Raises:
         FileNotFoundError: If a path does not exist and is no open_clip name.
-        ValueError: If a URL serves a TorchScript archive, or the checkpoint holds no tensors.
-        pickle.UnpicklingError: If a file from a URL holds more than tensors and plain containers.
+        ValueError: If a URL serves a TorchScript archive.
+        KeyError: If the checkpoint holds no weights.
+        UnsafeCheckpointError: If a file pickles objects outside the allow-list.
         RuntimeError: If an open_clip model cannot be built with its weights.
     """
     if isinstance(source, Sequence) and not isinstance(source, str):
         if len(source) != 2:
             raise ValueError(f'an open_clip source is a (name, pretrained tag) pair, got {source!r}')
         return _load_open_clip(source[0], source[1], map_location)
-    if source.startswith('videoalign://'):  # a model-zoo entry (e.g. videoalign://clip/vit-b16), converted by the hub
-        from videoalign.hub import get_checkpoint
-        return _to_openai_layout(load_checkpoint_safely(get_checkpoint(source), map_location=map_location))
-    if source.startswith(('http://', 'https://')):
-        path = download_to_cache(source)
-        if is_torchscript_archive(path):
-            raise ValueError(
-                f'{source} is a TorchScript archive, which is not loaded from a URL because loading it runs the code '
-                f'it holds. It was downloaded to {path}; if you trust its source, pass that local path instead.')
-        return _to_openai_layout(load_checkpoint_safely(path, map_location=map_location, source=source))
     path = osp.expanduser(source)
-    if osp.isfile(path):
-        if is_torchscript_archive(path):  # OpenAI's files: the tensors are read as data, no TorchScript is loaded
-            state_dict = load_torchscript_state_dict(path)
-            return _to_openai_layout({k: v.to(map_location) if map_location else v for k, v in state_dict.items()})
-        return _to_openai_layout(load_from_local(path, map_location=map_location))
+    if '://' not in source and osp.isfile(path) and is_torchscript_archive(path):
+        # OpenAI's files: the tensors are read as data, no TorchScript is loaded
+        state_dict = load_torchscript_state_dict(path)
+        return _to_openai_layout({k: v.to(map_location) if map_location else v for k, v in state_dict.items()})
+    if '://' in source or osp.isfile(path):  # local files, URLs and videoalign:// names, through mmengine's loader
+        return _to_openai_layout(CheckpointLoader.load_checkpoint(source, map_location=map_location))
     if source.startswith('hf-hub:'):
         return _load_open_clip(source, None, map_location)
     match = _OPEN_CLIP_NAME.match(source)

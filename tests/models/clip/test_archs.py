@@ -2,7 +2,7 @@
 import open_clip
 import pytest
 
-from videoalign.models.clip_archs import CLIP_ARCH_ALIASES, CLIP_ARCHS, get_clip_arch
+from videoalign.models.clip.archs import CLIP_ARCH_ALIASES, CLIP_ARCHS, get_clip_arch
 
 
 @pytest.mark.parametrize('alias', sorted(CLIP_ARCH_ALIASES))

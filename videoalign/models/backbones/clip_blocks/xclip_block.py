@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from videoalign.registry import MODELS
-from ...layers.clip_layers import LayerNorm
+from ...clip.layers import LayerNorm
 from .clip_block import CLIPBlock
 
 

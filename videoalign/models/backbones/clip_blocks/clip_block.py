@@ -6,7 +6,7 @@ import torch
 from mmengine.model import BaseModule
 
 from videoalign.registry import MODELS
-from ...layers.clip_layers import CLIPResidualBlock
+from ...clip.layers import CLIPResidualBlock
 
 
 @MODELS.register_module()

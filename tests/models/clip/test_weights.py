@@ -13,9 +13,11 @@ from mmengine.registry import DefaultScope
 
 from videoalign.models.backbones import clip_vit
 from videoalign.models.backbones.clip_vit import CLIPViT, resize_pos_embed
-from videoalign.models.clip_archs import get_clip_arch
-from videoalign.models.utils import (CLIPPretrainedInit, clip_checkpoint, is_torchscript_archive, load_clip_state_dict,
-                                     load_clip_weights)
+from videoalign.models.clip.archs import get_clip_arch
+from videoalign.models.clip import weights as clip_checkpoint
+from videoalign.models.converters.torchscript import is_torchscript_archive
+from videoalign.models.clip.weights import (CLIPPretrainedInit, load_clip_state_dict,
+                                            load_clip_weights)
 from videoalign.registry import WEIGHT_INITIALIZERS
 
 
@@ -228,7 +230,7 @@ def test_errors(ckpt_dir, tmp_path):
     with pytest.raises(KeyError, match='image.'):
         load_clip_weights(CLIPViT('tiny'), str(ckpt_dir / 'plain.pth'), prefix='image.')
     torch.save({'epoch': 1}, tmp_path / 'empty.pth')
-    with pytest.raises(ValueError, match='no tensors'):
+    with pytest.raises(KeyError, match='no weights'):
         load_clip_state_dict(str(tmp_path / 'empty.pth'))
 
 
