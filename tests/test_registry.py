@@ -165,3 +165,17 @@ def test_lookups_in_a_fresh_process():
         'TRANSFORMS.DecordInit': 'mmaction.datasets.transforms.loading.DecordInit',
         'VISBACKENDS.LocalVisBackend': 'mmaction.visualization.video_backend.LocalVisBackend',
     }
+
+
+def test_only_the_listed_registrations_shadow_mmaction2(videoalign_scope):
+    from videoalign.utils import register_all_modules
+    register_all_modules()
+    shadows = set()
+    for name in (n for n in registry.__all__ if n not in OWN):
+        reg = getattr(registry, name)
+        try:
+            reg.parent.import_from_location()
+        except ModuleNotFoundError:  # mmaction2's FUNCTION registry names a module that does not exist
+            pass
+        shadows |= {(name, key) for key in reg.module_dict if reg.parent.get(key) is not None}
+    assert shadows == set(registry.OVERRIDES)

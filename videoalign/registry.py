@@ -5,6 +5,9 @@ mmengine components alike (``type='Recognizer3D'``, ``type='AdamW'``). ``locatio
 lazily the first time a registry is searched, so a config does not need ``custom_imports`` for videoalign itself.
 mmengine imports only the ``locations`` of the registry searched, not those of its parents, so each registry also
 lists the mmaction2 modules that fill its parent.
+
+Two registrations shadow mmaction2's, on purpose: they are supersets that an mmaction2 config should get without a
+change (:data:`OVERRIDES`, checked by ``tests/test_registry.py``). Every other videoalign name is new.
 """
 from mmaction.registry import DATA_SAMPLERS as MMACTION_DATA_SAMPLERS
 from mmaction.registry import DATASETS as MMACTION_DATASETS
@@ -37,6 +40,15 @@ __all__ = [
     'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR', 'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS', 'LOG_PROCESSORS',
     'INFERENCERS', 'FUNCTIONS', 'TOKENIZERS', 'CONVERTERS'
 ]
+
+
+#: The videoalign registrations that take the name of an mmaction2 component, and why.
+OVERRIDES = {
+    ('DATASETS', 'VideoDataset'): 'the same annotation format, plus errors that name file:line, unreadable videos '
+    'reported and skipped instead of fatal, line numbers for the label check, few-shot subsets (num_shots)',
+    ('METRICS', 'AccMetric'): 'the same metrics; the stand-ins of unreadable videos are left out and counted, and '
+    'predictions are scored in float32 (bf16 runs)',
+}
 
 
 def _child(name: str, parent: Registry, *locations: str) -> Registry:

@@ -14,7 +14,7 @@ train_pipeline = [
     dict(type='Flip', flip_ratio=0.5),
     dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2,
                                               hue=0.1)], prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2),
+    dict(type='ClipGrayscale', prob=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]

@@ -17,6 +17,7 @@ from mmengine.runner import CheckpointLoader
 import videoalign  # noqa: F401
 from videoalign.compat import CPUDistributedDataParallel, load_checkpoint_safely, setup_distributed
 from videoalign.compat.mmaction_packaging import _drn_is_missing
+from videoalign.testing.checkpoints import RunsCode
 
 
 def _python(code: str) -> subprocess.CompletedProcess:
@@ -59,16 +60,6 @@ def test_local_scheme_loads_runner_checkpoints(tmp_path):
         CheckpointLoader.load_checkpoint(str(tmp_path / 'missing.pth'))
 
 
-class _Exploit:
-    """Unpickling this runs code: it writes a marker file."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, 'w'))
-
-
 @pytest.fixture
 def http_root(tmp_path, monkeypatch):
     """Serve ``tmp_path/www`` on a loopback port; the torch hub cache goes to ``tmp_path/hub``."""
@@ -100,7 +91,7 @@ def test_http_scheme_loads_tensors_only(http_root, tmp_path):
     assert [f for f in cached if f.endswith('.pth')] == ['good.pth']  # under TORCH_HOME, in a folder keyed by the URL
 
     marker = tmp_path / 'pwned'
-    torch.save({'state_dict': {'w': torch.ones(1)}, 'payload': _Exploit(str(marker))}, root / 'evil.pth')
+    torch.save({'state_dict': {'w': torch.ones(1)}, 'payload': RunsCode(str(marker))}, root / 'evil.pth')
     with pytest.raises(pickle.UnpicklingError, match='evil.pth'):
         CheckpointLoader.load_checkpoint(f'{url}/evil.pth', map_location='cpu')
     assert not marker.exists()

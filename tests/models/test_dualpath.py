@@ -8,10 +8,8 @@ the official torchvision (no antialiasing on tensors). The official key list is 
 """
 import argparse
 import math
-import os
 import os.path as osp
 import re
-import shlex
 from collections import OrderedDict
 
 import pytest
@@ -24,6 +22,7 @@ from videoalign.models.converters import convert_dualpath, load_official_checkpo
 from videoalign.registry import MODELS
 from videoalign.testing import REPO_ROOT, run_tool, tiny_run_options
 from videoalign.utils import register_all_modules
+from videoalign.testing.checkpoints import RunsCode
 
 CONVERTER = ['tools/convert/convert.py', 'dualpath']
 TRAINABLE = ('adapter', 'cls_head', 'spatial_positional_embedding', 'class_embedding', 'positional_embedding')
@@ -323,16 +322,6 @@ def official_key_shapes(width: int = 768, layers: int = 12, patch: int = 16, gri
         'ln_final.weight': (text_width, ), 'ln_final.bias': (text_width, ), 'text_projection': (text_width, embed),
         'logit_scale': ()})
     return shapes
-
-
-class RunsCode:
-    """Unpickling this runs a shell command that creates ``marker``."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {shlex.quote(self.marker)}', )
 
 
 def save_official(path: str, state_dict: dict, **args) -> str:

@@ -6,9 +6,7 @@ code. A comparison of logits with the official ``XCLIP`` model itself needs ``mi
 the test suite.
 """
 import math
-import os
 import os.path as osp
-import shlex
 from collections import OrderedDict
 
 import pytest
@@ -19,6 +17,7 @@ from videoalign.models.converters import convert_xclip, load_official_checkpoint
 from videoalign.registry import MODELS
 from videoalign.testing import REPO_ROOT, run_tool
 from videoalign.utils import register_all_modules
+from videoalign.testing.checkpoints import RunsCode
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'xclip', 'vit-b16-8f_k400.py')
 CONVERTER = ['tools/convert/convert.py', 'xclip']
@@ -40,16 +39,6 @@ class CfgNodeLike(dict):
         super().__init__(*args, **kwargs)
         self.__dict__['__immutable__'] = True
         self.__dict__['__new_allowed__'] = False
-
-
-class RunsCode:
-    """Unpickling this runs a shell command that creates ``marker``."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f'touch {shlex.quote(self.marker)}', )
 
 
 def official_key_shapes(width: int = 768, layers: int = 12, patch: int = 16, grid: int = 14, embed: int = 512,

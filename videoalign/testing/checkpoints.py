@@ -3,7 +3,9 @@
 - :class:`RunsCode`: an object whose unpickling would run a shell command (it creates a marker file), to check that a
   reader never unpickles code;
 - :func:`make_openai_clip_archive`: a TorchScript archive in OpenAI CLIP's key layout (a tiny ``ViT-B-16.pt``);
-- :func:`make_dalle_encoder`: a module with the tree of ``dall_e.Encoder``, to be pickled as ``encoder.pkl`` is.
+- :func:`make_dalle_encoder`: a module with the tree of ``dall_e.Encoder``, to be pickled as ``encoder.pkl`` is;
+- :func:`tiny_open_clip`: an open_clip ``CLIP`` of the tiny size with random weights (the reference of equivalence
+  tests).
 """
 import os
 import shlex
@@ -113,3 +115,27 @@ def make_dalle_encoder(marker: str) -> nn.Module:
         nn.Module: Save it with ``torch.save(module, path)`` to get a file like ``encoder.pkl``.
     """
     return _DalleEncoder(marker)
+
+
+def tiny_open_clip(seed: int = 0, image_size: int = 32) -> nn.Module:
+    """An open_clip CLIP of the 'tiny' size with QuickGELU (as OpenAI CLIP) and non-trivial random weights."""
+    import open_clip
+
+    from videoalign.models.clip import get_clip_arch
+    arch = get_clip_arch('tiny')
+    vision, text = arch['vision'], arch['text']
+    torch.manual_seed(seed)
+    model = open_clip.model.CLIP(
+        arch['embed_dim'],
+        vision_cfg=open_clip.CLIPVisionCfg(
+            image_size=image_size,
+            patch_size=vision['patch_size'],
+            width=vision['width'],
+            layers=vision['layers'],
+            head_width=vision['width'] // vision['heads']),
+        text_cfg=open_clip.CLIPTextCfg(**text),
+        quick_gelu=True)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(0.1 * torch.randn_like(param))
+    return model.eval()

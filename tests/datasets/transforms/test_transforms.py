@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from videoalign.datasets.transforms import MultiViewSegmentSample, RandomGrayscale
+from videoalign.datasets.transforms import MultiViewSegmentSample, ClipGrayscale
 
 
 def test_multi_view_segment_sample():
@@ -21,9 +21,9 @@ def test_multi_view_segment_sample():
 def test_random_grayscale():
     rng = np.random.default_rng(0)
     imgs = [rng.integers(0, 256, (4, 5, 3), dtype=np.uint8) for _ in range(3)]
-    out = RandomGrayscale(prob=1.0).transform(dict(imgs=list(imgs)))['imgs']
+    out = ClipGrayscale(prob=1.0).transform(dict(imgs=list(imgs)))['imgs']
     assert all(np.array_equal(o[..., 0], o[..., 2]) for o in out)
     expected = np.clip(imgs[0].astype(np.float32) @ np.array([0.299, 0.587, 0.114]) + 0.5, 0, 255).astype(np.uint8)
     assert np.array_equal(out[0][..., 1], expected)
-    same = RandomGrayscale(prob=0.0).transform(dict(imgs=list(imgs)))['imgs']
+    same = ClipGrayscale(prob=0.0).transform(dict(imgs=list(imgs)))['imgs']
     assert all(np.array_equal(a, b) for a, b in zip(same, imgs))

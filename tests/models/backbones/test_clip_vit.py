@@ -4,31 +4,10 @@ import pytest
 import torch
 
 from videoalign.models.backbones.clip_vit import CLIPViT, resize_pos_embed
-from videoalign.models.clip.archs import get_clip_arch
 from videoalign.registry import MODELS
+from videoalign.testing.checkpoints import tiny_open_clip
 
 XCLIP = dict(type='XCLIPBlock')
-
-
-def tiny_open_clip(seed: int = 0) -> open_clip.model.CLIP:
-    """An open_clip CLIP of the 'tiny' size with QuickGELU (as OpenAI CLIP) and non-trivial random weights."""
-    arch = get_clip_arch('tiny')
-    vision, text = arch['vision'], arch['text']
-    torch.manual_seed(seed)
-    model = open_clip.model.CLIP(
-        arch['embed_dim'],
-        vision_cfg=open_clip.CLIPVisionCfg(
-            image_size=vision['image_size'],
-            patch_size=vision['patch_size'],
-            width=vision['width'],
-            layers=vision['layers'],
-            head_width=vision['width'] // vision['heads']),
-        text_cfg=open_clip.CLIPTextCfg(**text),
-        quick_gelu=True)
-    with torch.no_grad():
-        for param in model.parameters():
-            param.add_(0.1 * torch.randn_like(param))
-    return model.eval()
 
 
 def _visual_state(model: open_clip.model.CLIP) -> dict:

@@ -19,27 +19,7 @@ from videoalign.models.converters.torchscript import is_torchscript_archive
 from videoalign.models.clip.weights import (CLIPPretrainedInit, load_clip_state_dict,
                                             load_clip_weights)
 from videoalign.registry import WEIGHT_INITIALIZERS
-
-
-def tiny_open_clip(seed: int = 0, image_size: int = 32) -> open_clip.model.CLIP:
-    """An open_clip CLIP of the 'tiny' size with QuickGELU (as OpenAI CLIP) and non-trivial random weights."""
-    arch = get_clip_arch('tiny')
-    vision, text = arch['vision'], arch['text']
-    torch.manual_seed(seed)
-    model = open_clip.model.CLIP(
-        arch['embed_dim'],
-        vision_cfg=open_clip.CLIPVisionCfg(
-            image_size=image_size,
-            patch_size=vision['patch_size'],
-            width=vision['width'],
-            layers=vision['layers'],
-            head_width=vision['width'] // vision['heads']),
-        text_cfg=open_clip.CLIPTextCfg(**text),
-        quick_gelu=True)
-    with torch.no_grad():
-        for param in model.parameters():
-            param.add_(0.1 * torch.randn_like(param))
-    return model.eval()
+from videoalign.testing.checkpoints import tiny_open_clip
 
 
 class NotATensor:

@@ -3,10 +3,10 @@ from .frame_feature_decode import FrameFeatureDecode
 from .load_frame_features import LoadFrameFeatures
 from .multi_view_segment_sample import MultiViewSegmentSample
 from .pca_lighting import PCALighting
-from .random_grayscale import RandomGrayscale
+from .clip_grayscale import ClipGrayscale
 from .random_stride_sample import RandomStrideSample
 
 __all__ = [
-    'FrameFeatureDecode', 'LoadFrameFeatures', 'MultiViewSegmentSample', 'PCALighting', 'RandomGrayscale',
+    'FrameFeatureDecode', 'LoadFrameFeatures', 'MultiViewSegmentSample', 'PCALighting', 'ClipGrayscale',
     'RandomStrideSample'
 ]

@@ -6,10 +6,10 @@ from ...registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module()
-class RandomGrayscale(BaseTransform):
+class ClipGrayscale(BaseTransform):
     """With probability ``prob``, replace every frame of the clip by its luma, kept as 3 equal channels.
 
-    One draw per clip, so all frames change together. Luma weights are ITU-R BT.601 (as torchvision's
+    One draw per clip, so all frames change together (mmcv's ``RandomGrayscale`` draws per image). Luma weights are ITU-R BT.601 (as torchvision's
     ``rgb_to_grayscale``); frames are RGB (mmaction2's decoders output RGB).
 
     Required keys: ``imgs``. Modified keys: ``imgs``.
