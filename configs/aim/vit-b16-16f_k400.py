@@ -3,11 +3,13 @@
 # 32x4.
 _base_ = ['./vit-b16_k400.py']
 
-model = dict(backbone=dict(num_frames=16))
+num_frames = 16  # the frames of a clip: the backbone and every sampler below
+
+model = dict(backbone=dict(num_frames=num_frames))
 
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=8, num_clips=1),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=8, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop'),
@@ -18,7 +20,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=8, num_clips=1, test_mode=True),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=8, num_clips=1, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -27,7 +29,7 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=8, num_clips=3, test_mode=True),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=8, num_clips=3, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='CenterCrop', crop_size=224),

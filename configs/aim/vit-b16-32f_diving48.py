@@ -4,7 +4,9 @@
 # the val pipeline (short side 256 + CenterCrop 224) as test pipeline.
 _base_ = ['./vit-b16_k400.py']
 
-model = dict(backbone=dict(num_frames=32), cls_head=dict(num_classes=48))
+num_frames = 32  # the frames of a clip: the backbone and every sampler below
+
+model = dict(backbone=dict(num_frames=num_frames), cls_head=dict(num_classes=48))
 
 data_root = 'data/diving48/videos'
 ann_file_train = 'data/diving48/diving48_train_list_videos.txt'
@@ -13,7 +15,7 @@ ann_file_test = 'data/diving48/diving48_val_list_videos.txt'
 
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='UniformSample', clip_len=32),  # a random frame in each of 32 segments
+    dict(type='UniformSample', clip_len=num_frames),  # a random frame in each of 32 segments
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop'),
@@ -24,7 +26,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='UniformSample', clip_len=32, num_clips=1, test_mode=True),
+    dict(type='UniformSample', clip_len=num_frames, num_clips=1, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -33,7 +35,7 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='UniformSample', clip_len=32, num_clips=1, test_mode=True),
+    dict(type='UniformSample', clip_len=num_frames, num_clips=1, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),

@@ -2,11 +2,13 @@
 # the 3 views): dense 32x4x1, the official configs/recognition/vit/vitclip_base_k400.py since 2023-03.
 _base_ = ['./vit-b16_k400.py']
 
-model = dict(backbone=dict(num_frames=32))
+num_frames = 32  # the frames of a clip: the backbone and every sampler below
+
+model = dict(backbone=dict(num_frames=num_frames))
 
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=32, frame_interval=4, num_clips=1),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop'),
@@ -17,7 +19,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=32, frame_interval=4, num_clips=1, test_mode=True),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -26,7 +28,7 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=32, frame_interval=4, num_clips=3, test_mode=True),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=3, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='CenterCrop', crop_size=224),

@@ -3,10 +3,12 @@
 # size, the frames or the data. Train: tools/dist_train.sh configs/aim/vit-b16_k400.py 8 --amp
 _base_ = ['../_base_/models/aim_vit-b16.py', '../_base_/datasets/kinetics400.py', '../_base_/default_runtime.py']
 
+num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
+
 # dense sampling 8x16x1 (the official 8-frame K400/K700 setting), short side 256, RandomResizedCrop, 224x224, flip
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=16, num_clips=1),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=16, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop'),
@@ -18,7 +20,7 @@ train_pipeline = [
 # validation during training: 1 clip, short side 256 + CenterCrop 224
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=16, num_clips=1, test_mode=True),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=16, num_clips=1, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -28,7 +30,7 @@ val_pipeline = [
 # final test: 3 clips x 1 crop, short side 224 + CenterCrop 224 (the README's "8x3x1")
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=16, num_clips=3, test_mode=True),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=16, num_clips=3, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='CenterCrop', crop_size=224),

@@ -4,6 +4,8 @@
 # random erasing (p 0.25), label smoothing 0.1, 50 epochs, test 1 clip x 3 crops.
 _base_ = ['./vit-b16_k400.py']
 
+num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
+
 model = dict(
     backbone=dict(block_cfg=dict(adapter_scale=1.0, num_tadapter=2)),
     cls_head=dict(num_classes=174, label_smooth_eps=0.1))
@@ -15,7 +17,7 @@ ann_file_test = 'data/sthv2/sthv2_val_list_videos.txt'
 
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='UniformSample', clip_len=8),  # a random frame in each of 8 segments
+    dict(type='UniformSample', clip_len=num_frames),  # a random frame in each of 8 segments
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop'),
@@ -29,7 +31,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='UniformSample', clip_len=8, num_clips=1, test_mode=True),
+    dict(type='UniformSample', clip_len=num_frames, num_clips=1, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -38,7 +40,7 @@ val_pipeline = [
 ]
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='UniformSample', clip_len=8, num_clips=1, test_mode=True),
+    dict(type='UniformSample', clip_len=num_frames, num_clips=1, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),

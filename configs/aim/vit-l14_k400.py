@@ -10,11 +10,13 @@
 #   strong brightness/contrast/saturation/hue jitter, not this).
 _base_ = ['./vit-b16_k400.py']
 
+num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
+
 clip_checkpoint = 'videoalign://clip/vit-l14'
 model = dict(backbone=dict(arch='ViT-L/14', init_cfg=dict(checkpoint=clip_checkpoint)), cls_head=dict(in_channels=1024))
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=8, frame_interval=16, num_clips=1),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=16, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomResizedCrop'),

@@ -4,12 +4,14 @@
 # inherit this one and change the data and the recipe.
 _base_ = ['../_base_/models/dualpath_vit-b16.py', '../_base_/datasets/kinetics400.py', '../_base_/default_runtime.py']
 
+num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
+
 # Official training sampling: 16 consecutive sampled frames of one dense clip, at a rate re-drawn per sample from
 # {1, 2, 4, 8}; here the fixed --sampling_rate default 4. RandAugment (2 ops at the maximum magnitude), then a
 # random-resized crop (area 0.08-1, aspect 3/4-4/3) to 224 and a flip; the official RandAugment is timm's (see README).
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1, out_of_bound_opt='repeat_last'),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1, out_of_bound_opt='repeat_last'),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TorchVisionWrapper', op='RandAugment', num_ops=2, magnitude=10, num_magnitude_bins=11),
@@ -22,7 +24,7 @@ train_pipeline = [
 # validation during training: one clip at the centre, short side 224, centre crop
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1, test_mode=True,
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1, test_mode=True,
          out_of_bound_opt='repeat_last'),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
@@ -33,7 +35,7 @@ val_pipeline = [
 # final test: 3 temporal views x 1 centre crop (short side 224), logits averaged by the head
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=3, test_mode=True,
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=3, test_mode=True,
          out_of_bound_opt='repeat_last'),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),

@@ -3,10 +3,12 @@
 # blr 0.00035); no flip; RandomErasing with probability 0.1; test 1 view x 3 crops.
 _base_ = ['./vit-b16-16f_k400.py']
 
+num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
+
 model = dict(cls_head=dict(num_classes=174))
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1, out_of_bound_opt='repeat_last'),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1, out_of_bound_opt='repeat_last'),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='TorchVisionWrapper', op='RandAugment', num_ops=2, magnitude=10, num_magnitude_bins=11),
@@ -20,7 +22,7 @@ train_pipeline = [
 # final test: 1 temporal view x 3 crops (short side 224)
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=16, frame_interval=4, num_clips=1, test_mode=True,
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1, test_mode=True,
          out_of_bound_opt='repeat_last'),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),

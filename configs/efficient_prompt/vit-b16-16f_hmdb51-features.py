@@ -7,6 +7,8 @@
 # A converted official checkpoint loads with tools/convert/convert.py efficient_prompt ... --options drop_visual=True.
 _base_ = ['./vit-b16-16f_hmdb51.py']
 
+num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
+
 feature_root = 'data/hmdb51/clip_features_vit-b16'
 model = dict(
     backbone=dict(_delete_=True, type='torch.nn.Identity'),  # inputs are the frame features (B * views, 16, 512)
@@ -14,13 +16,13 @@ model = dict(
 
 train_pipeline = [
     dict(type='LoadFrameFeatures'),
-    dict(type='RandomStrideSample', clip_len=16, num_clips=1),
+    dict(type='RandomStrideSample', clip_len=num_frames, num_clips=1),
     dict(type='FrameFeatureDecode'),
     dict(type='PackActionInputs')
 ]
 val_pipeline = [
     dict(type='LoadFrameFeatures'),
-    dict(type='RandomStrideSample', clip_len=16, num_clips=5),
+    dict(type='RandomStrideSample', clip_len=num_frames, num_clips=5),
     dict(type='FrameFeatureDecode'),
     dict(type='PackActionInputs')
 ]

@@ -6,13 +6,15 @@
 _base_ = ['../_base_/models/efficient_prompt_vit-b16.py', '../_base_/datasets/hmdb51.py',
           '../_base_/default_runtime.py']
 
+num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
+
 model = dict(cls_head=dict(num_classes=51, class_names='data/hmdb51/hmdb51_classes.txt'))
 
 # 16 consecutive frames of the video subsampled at a random rate of 1, 1/2, 1/3 or 1/4; a single centre crop after a
 # bicubic resize of the short side to 224, no augmentation (the official features come from one centre crop).
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='RandomStrideSample', clip_len=16, num_clips=1),
+    dict(type='RandomStrideSample', clip_len=num_frames, num_clips=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224), interpolation='bicubic'),
     dict(type='CenterCrop', crop_size=224),
@@ -22,7 +24,7 @@ train_pipeline = [
 # validation and test: 5 random draws per video, softmax probabilities averaged (valEnsemble=5)
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='RandomStrideSample', clip_len=16, num_clips=5),
+    dict(type='RandomStrideSample', clip_len=num_frames, num_clips=5),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224), interpolation='bicubic'),
     dict(type='CenterCrop', crop_size=224),

@@ -2,12 +2,12 @@
 # 571 GFLOPs per view); the zero-shot and few-shot configs inherit it.
 _base_ = ['./vit-b16-8f_k400.py']
 
-num_frames = 32
+num_frames = 32  # the frames of a clip: the backbone and every sampler below
 model = dict(backbone=dict(num_frames=num_frames), neck=dict(num_frames=num_frames))
 
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='UniformSample', clip_len=32, num_clips=1),  # TSN: one random frame in each of 32 segments
+    dict(type='UniformSample', clip_len=num_frames, num_clips=1),  # TSN: one random frame in each of 32 segments
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1),
@@ -22,7 +22,7 @@ train_pipeline = [
 # validation during training: one view at the segment centres, Resize 256 + CenterCrop 224
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='MultiViewSegmentSample', num_segments=32, num_views=1),
+    dict(type='MultiViewSegmentSample', num_segments=num_frames, num_views=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -33,7 +33,7 @@ val_pipeline = [
 # evenly spread, so results repeat)
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='MultiViewSegmentSample', num_segments=32, num_views=4),
+    dict(type='MultiViewSegmentSample', num_segments=num_frames, num_views=4),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),

@@ -3,10 +3,12 @@
 # the official protocol averages the 3 splits (split 1 here). Test only: tools/test.py CONFIG CHECKPOINT.
 _base_ = ['./vit-b16-32f_k400.py']
 
+num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
+
 model = dict(cls_head=dict(num_classes=51, class_names='data/hmdb51/hmdb51_classes.txt'))
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='MultiViewSegmentSample', num_segments=32, num_views=1),
+    dict(type='MultiViewSegmentSample', num_segments=num_frames, num_views=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='CenterCrop', crop_size=224),

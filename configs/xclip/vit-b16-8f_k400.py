@@ -2,9 +2,11 @@
 # per view). The other X-CLIP configs inherit this one and change the size, the frames or the data.
 _base_ = ['../_base_/models/xclip_vit-b16.py', '../_base_/datasets/kinetics400.py', '../_base_/default_runtime.py']
 
+num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
+
 train_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='UniformSample', clip_len=8, num_clips=1),  # TSN: one random frame in each of 8 segments
+    dict(type='UniformSample', clip_len=num_frames, num_clips=1),  # TSN: one random frame in each of 8 segments
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1),
@@ -19,7 +21,7 @@ train_pipeline = [
 # validation during training: one view at the segment centres, Resize 256 + CenterCrop 224
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='MultiViewSegmentSample', num_segments=8, num_views=1),
+    dict(type='MultiViewSegmentSample', num_segments=num_frames, num_views=1),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -30,7 +32,7 @@ val_pipeline = [
 # evenly spread, so results repeat)
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='MultiViewSegmentSample', num_segments=8, num_views=4),
+    dict(type='MultiViewSegmentSample', num_segments=num_frames, num_views=4),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),

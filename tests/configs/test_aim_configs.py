@@ -1,7 +1,6 @@
 """configs/aim: every config builds at full size with AIM's parameter counts (aim.md §2.7), its pipelines run, and
 the optimizer, the schedule and the FLOPs are the official ones."""
 import glob
-import importlib.util
 import math
 import os.path as osp
 
@@ -164,9 +163,7 @@ def test_pipelines_run(name, tiny_synthetic):
 
 
 def test_flops_per_view_of_vit_b16_8_frames():
-    spec = importlib.util.spec_from_file_location('get_flops', osp.join(REPO_ROOT, 'tools', 'analysis', 'get_flops.py'))
-    get_flops = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(get_flops)
+    from videoalign.analysis import flops as get_flops
     cfg = Config.fromfile(osp.join(CONFIG_DIR, 'vit-b16_k400.py'))
     assert get_flops.shape_from_config(cfg) == (8, 224, 224)
     model = build('vit-b16_k400.py')

@@ -1,8 +1,5 @@
-"""tools/analysis/get_flops.py: the counting function, its attention handles and the command line."""
-import importlib.util
-import os.path as osp
+"""videoalign.analysis.flops (the counting function and its attention handles) and tools/analysis/get_flops.py."""
 
-import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -11,23 +8,14 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from open_clip.transformer import VisionTransformer
 
+from videoalign.analysis import flops as get_flops
 from videoalign.models.necks.mit import MultiframeIntegrationTransformer
 from videoalign.models.text.video_specific_prompt import PromptCrossAttention
-from videoalign.testing import R3D_CONFIG, REPO_ROOT
+from videoalign.testing import R3D_CONFIG, run_tool
 
 # fvcore counting (one multiply-add = one FLOP) of CLIP ViT-B/16 on one 224x224 image: patch conv, 12 blocks (qkv,
 # q k^T, attn v, out projection, MLP), the final projection; LayerNorms add 0.02 G
 VIT_B16_GFLOPS = 17.58
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('get_flops', osp.join(REPO_ROOT, 'tools', 'analysis', 'get_flops.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-get_flops = _load_tool()
 
 
 def _vit_b16_analytic(tokens: int = 197, width: int = 768, layers: int = 12, heads: int = 12) -> int:
@@ -235,12 +223,11 @@ def test_shape_from_config():
     assert get_flops.shape_from_config(Config(dict())) == get_flops.DEFAULT_SHAPE
 
 
-def test_command_line(capsys):
-    get_flops.main([R3D_CONFIG, '--max-depth', '1'])
-    out = capsys.readouterr().out
+def test_command_line():
+    out = run_tool(['python', 'tools/analysis/get_flops.py', R3D_CONFIG, '--max-depth', '1']).stdout
     assert 'Input shape: (1, 1, 3, 8, 56, 56)' in out  # clip_len 8, Resize 56x56 from the test pipeline
     assert 'GFLOPs per view' in out and 'Trainable params' in out and 'NO HANDLE (check these): none' in out
-    get_flops.main([R3D_CONFIG, '--shape', '4', '32', '32', '--no-table'])
-    assert 'Input shape: (1, 1, 3, 4, 32, 32)' in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        get_flops.parse_args([R3D_CONFIG, '--shape', '8'])
+    out = run_tool(['python', 'tools/analysis/get_flops.py', R3D_CONFIG, '--shape', '4', '32', '32', '--no-table'])
+    assert 'Input shape: (1, 1, 3, 4, 32, 32)' in out.stdout
+    proc = run_tool(['python', 'tools/analysis/get_flops.py', R3D_CONFIG, '--shape', '8'], check=False)
+    assert proc.returncode == 2 and '--shape' in proc.stderr
