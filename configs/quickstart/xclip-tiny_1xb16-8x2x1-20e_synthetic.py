@@ -18,10 +18,8 @@ clip_arch = dict(
 num_frames = 8
 
 model = dict(
-    type='Recognizer3D',
-    backbone=dict(
-        type='CLIPViT', arch=clip_arch, num_frames=num_frames, block_cfg=dict(type='XCLIPBlock'),
-        out_type='cls_and_patch'),
+    type='VideoRecognizer',
+    backbone=dict(type='CLIPViT', arch=clip_arch, num_frames=num_frames, block_cfg=dict(type='XCLIPBlock')),
     neck=dict(type='MultiframeIntegrationTransformer', num_frames=num_frames, embed_dims=64, num_layers=1),
     cls_head=dict(
         type='TextPromptHead',

@@ -3,14 +3,15 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmaction.models import Recognizer3D
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from open_clip.transformer import VisionTransformer
 
 from videoalign.analysis import flops as get_flops
 from videoalign.models.necks.mit import MultiframeIntegrationTransformer
+from videoalign.models.recognizers import VideoRecognizer
 from videoalign.models.text.video_specific_prompt import PromptCrossAttention
+from videoalign.structures import VideoFeatures
 from videoalign.testing import R3D_CONFIG, run_tool
 
 # fvcore counting (one multiply-add = one FLOP) of CLIP ViT-B/16 on one 224x224 image: patch conv, 12 blocks (qkv,
@@ -119,22 +120,22 @@ def test_clip_vit_b16_visual_tower():
 
 
 class _FakeClipBackbone(nn.Module):
-    """``(B, 3, T, H, W)`` -> ``(cls (B, T, D), patch_tokens (B, T, N, W))``."""
+    """``(B, 3, T, H, W)`` -> ``VideoFeatures(frame_embeds (B, T, D), patch_tokens (B, T, N, W))``."""
 
     def __init__(self) -> None:
         super().__init__()
         self.patch_embed = nn.Conv3d(3, 32, (1, 4, 4), (1, 4, 4))
         self.proj = nn.Linear(32, 64)
 
-    def forward(self, x: torch.Tensor) -> tuple:
+    def forward(self, x: torch.Tensor) -> VideoFeatures:
         tokens = self.patch_embed(x).flatten(3).permute(0, 2, 3, 1)
-        return self.proj(tokens.mean(2)), tokens
+        return VideoFeatures(frame_embeds=self.proj(tokens.mean(2)), patch_tokens=tokens)
 
 
 def test_recognizer_view():
     with DefaultScope.overwrite_default_scope('videoalign'):
-        recognizer = Recognizer3D(backbone=dict(type=_FakeClipBackbone), neck=dict(type='MIT', num_frames=4,
-                                                                                    embed_dims=64))
+        recognizer = VideoRecognizer(
+            backbone=dict(type=_FakeClipBackbone), neck=dict(type='MIT', num_frames=4, embed_dims=64))
     shape = get_flops.view_input_shape(recognizer, 4, 16, 16)
     assert shape == (1, 1, 3, 4, 16, 16)
     result = get_flops.count_flops(recognizer, shape)  # no head: counts up to the neck

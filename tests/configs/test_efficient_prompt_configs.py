@@ -66,7 +66,7 @@ def test_released_hmdb51_recipe():
     assert cfg.model.neck == dict(type='TemporalTransformer', num_frames=16, embed_dims=512, num_layers=1, num_heads=8)
     assert cfg.model.cls_head.prompt == dict(type='LearnablePrompt', prefix=16, postfix=16)
     assert cfg.model.cls_head.temperature == 0.07 and cfg.model.cls_head.num_classes == 51
-    assert cfg.model.backbone.out_type == 'cls' and cfg.model.backbone.use_proj
+    assert 'out_type' not in cfg.model.backbone and cfg.model.backbone.use_proj
     assert cfg.model.backbone.init_cfg.type == 'CLIPPretrained'
     assert cfg.model.data_preprocessor.mean == pytest.approx([0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255])
     assert cfg.model.data_preprocessor.std == pytest.approx([0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255])

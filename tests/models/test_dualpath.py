@@ -20,6 +20,7 @@ from torchvision import transforms
 
 from videoalign.models.converters import convert_dualpath, load_official_checkpoint
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 from videoalign.testing import REPO_ROOT, run_tool, tiny_run_options
 from videoalign.utils import register_all_modules
 from videoalign.testing.checkpoints import RunsCode
@@ -176,7 +177,9 @@ def test_forward_matches_the_official_forward(num_frames):
         expected = official_logits(model.backbone, model.cls_head, clips)
         # the same through the recognizer: inputs (B, views, C, T, H, W)
         tensor_out = model(clips[:, None], mode='tensor', stage='head')
-    assert feats.shape == (2, num_frames // 16 + 8, 32)
+    assert feats.names == ('frame_embeds', 'patch_tokens') and feats.source == 'DualPathViT'
+    assert feats.frame_embeds.shape == (2, num_frames // 16 + 8, 32)
+    assert feats.patch_tokens.shape == (2, num_frames // 16 + 8, 16, 64)
     assert logits.shape == (2, NUM_CLASSES)
     assert expected.std() > 0.1  # not a degenerate model
     torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
@@ -187,11 +190,11 @@ def test_grids_come_first_and_frames_attend_alone():
     model = tiny_dualpath()
     clips = torch.randn(1, 3, 16, 32, 32)
     with torch.no_grad():
-        feats = model.backbone(clips)
+        feats = model.backbone(clips).frame_embeds
         # changing a frame that is not one of the 8 sparse frames moves the grid embedding only
         changed = clips.clone()
         changed[:, :, 1] += 1.
-        moved = model.backbone(changed)
+        moved = model.backbone(changed).frame_embeds
     assert not torch.allclose(moved[:, 0], feats[:, 0])
     torch.testing.assert_close(moved[:, 1:], feats[:, 1:])
 
@@ -206,6 +209,8 @@ def test_bad_clips_raise():
         MODELS.build(dict(type='DualPathBlock', width=64, num_heads=2, drop_path=0.1))
     with pytest.raises(ValueError, match='in_channels'):
         model.cls_head(torch.randn(2, 9, 16))
+    with pytest.raises(ValueError, match="DualPathHead needs the field 'frame_embeds'.*from DualPathViT -> MIT"):
+        model.cls_head(VideoFeatures(video_embeds=torch.randn(2, 32), source='DualPathViT -> MIT'))
 
 
 def test_test_views_average_logits():
@@ -258,7 +263,7 @@ def test_at_init_the_spatial_path_is_plain_clip_and_grids_pass_through():
                 param.add_(0.2 * torch.randn_like(param))
             for param in (block.ln_1.bias, block.ln_2.bias, block.attn.in_proj_bias, block.mlp.c_fc.bias):
                 param.normal_(std=0.2)
-    clip = MODELS.build(dict(type='CLIPViT', arch='tiny', block_cfg=dict(type='CLIPBlock'), out_type='cls')).eval()
+    clip = MODELS.build(dict(type='CLIPViT', arch='tiny', block_cfg=dict(type='CLIPBlock'))).eval()
     result = clip.load_state_dict(model.state_dict(), strict=False)
     assert not result.missing_keys
     assert set(result.unexpected_keys) == {'spatial_positional_embedding'} | {
@@ -266,8 +271,8 @@ def test_at_init_the_spatial_path_is_plain_clip_and_grids_pass_through():
 
     clips = torch.randn(2, 3, 16, 32, 32)
     with torch.no_grad():
-        feats = model(clips)
-        expected = clip(clips[:, :, ::2])  # frames 0, 2, ..., 14 through the plain per-frame CLIP
+        feats = model(clips).frame_embeds
+        expected = clip(clips[:, :, ::2]).frame_embeds  # frames 0, 2, ..., 14 through the plain per-frame CLIP
         torch.testing.assert_close(feats[:, 1:], expected, rtol=1e-5, atol=1e-5)
         # the temporal path leaves the grid tokens as they were embedded: ln_post(CLS) @ proj of the embedding
         tokens, _ = model.embed_tokens(model.make_images(clips).transpose(1, 2).flatten(0, 1), 9)

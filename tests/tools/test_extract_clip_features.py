@@ -44,7 +44,7 @@ def extracted(tiny_synthetic, tmp_path_factory):
     """Features of the train and val lists written by the tool (one run through the command line)."""
     root = tmp_path_factory.mktemp('features')
     torch.manual_seed(0)
-    encoder = CLIPViT(ARCH, num_frames=16, out_type='cls')
+    encoder = CLIPViT(ARCH, num_frames=16)
     encoder.init_weights()
     clip_path = str(root / 'clip.pth')
     torch.save({f'visual.{k}': v for k, v in encoder.state_dict().items()}, clip_path)
@@ -83,7 +83,7 @@ def test_every_frame_of_every_listed_video_is_encoded_as_the_official_extraction
     frames = decord.VideoReader(osp.join(extracted['data'], 'videos', path)).get_batch(list(range(16))).asnumpy()
     clip = torch.stack([official_transform(24)(Image.fromarray(frame)) for frame in frames], dim=1)
     with torch.no_grad():
-        expected = extracted['encoder'](clip.unsqueeze(0))[0].numpy()
+        expected = extracted['encoder'](clip.unsqueeze(0)).frame_embeds[0].numpy()
     feats = np.load(osp.join(extracted['out_dir'], osp.splitext(path)[0] + '.npy'))
     np.testing.assert_allclose(feats, expected, rtol=1e-4, atol=1e-4)
 

@@ -38,6 +38,7 @@ except ModuleNotFoundError as error:
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 from videoalign.registry import MODELS  # noqa: E402
+from videoalign.structures import VideoFeatures  # noqa: E402
 from videoalign.utils import register_all_modules  # noqa: E402
 
 CLIP_MEAN = (0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255)
@@ -160,20 +161,24 @@ def encode_video(path: str, backbone: torch.nn.Module, preprocess: FramePreproce
         except Exception as err:
             raise UnreadableVideo(f'frames {start}..: {type(err).__name__}: {err}') from err
         with torch.autocast(device.type, dtype=torch.float16, enabled=fp16 and device.type == 'cuda'):
-            out = backbone(preprocess(frames).to(device))
+            out = frame_embeds(backbone(preprocess(frames).to(device)))
         feats.append(out[0].float().cpu().numpy())
     return np.concatenate(feats)
+
+
+def frame_embeds(output) -> torch.Tensor:
+    """The per-frame embeddings ``(B, T, D)`` of a backbone output (``VideoFeatures.frame_embeds``, or a tensor)."""
+    return VideoFeatures.wrap(output, tensor_field='frame_embeds').require('frame_embeds', 'extract_clip_features.py')
 
 
 def check_backbone(backbone: torch.nn.Module, device: torch.device) -> None:
     """Raise unless ``backbone`` maps a clip ``(1, 3, T, S, S)`` to per-frame embeddings ``(1, T, D)``."""
     size = backbone.image_size
     with torch.inference_mode():
-        out = backbone(torch.zeros(1, 3, 2, size, size, device=device))
-    if not isinstance(out, torch.Tensor) or out.dim() != 3 or out.shape[:2] != (1, 2):
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f'the backbone returned {shape} for a clip of 2 frames; expected per-frame embeddings '
-                         f'(1, 2, D): use a CLIPViT with out_type="cls"')
+        out = frame_embeds(backbone(torch.zeros(1, 3, 2, size, size, device=device)))
+    if out.dim() != 3 or out.shape[:2] != (1, 2):
+        raise ValueError(f'the backbone returned frame_embeds of shape {tuple(out.shape)} for a clip of 2 frames; '
+                         f'expected per-frame embeddings (1, 2, D): use a CLIPViT')
 
 
 def save_atomic(path: str, array: np.ndarray) -> None:

@@ -29,6 +29,8 @@ from mmengine.analysis.jit_handles import get_shape
 from mmengine.analysis.print_helper import complexity_stats_table
 from mmengine.config import Config
 
+from ..structures import VideoFeatures
+
 DEFAULT_SHAPE = (8, 224, 224)
 CROPS = ('CenterCrop', 'ThreeCrop', 'TenCrop')
 # elementwise / reduction operators that the fvcore convention leaves uncounted on purpose
@@ -82,6 +84,8 @@ def _tensors(output: Any) -> Iterator[torch.Tensor]:
     elif isinstance(output, dict):
         for item in output.values():
             yield from _tensors(item)
+    elif isinstance(output, VideoFeatures):  # the named outputs of backbones and necks
+        yield from _tensors(output.to_dict())
 
 
 def is_recognizer(model: nn.Module) -> bool:

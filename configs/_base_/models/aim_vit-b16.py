@@ -19,7 +19,6 @@ model = dict(
         drop_path_rate=0.2,  # every official dataset config (the official base model file says 0.1)
         use_proj=False,
         use_temporal_embedding=True,
-        out_type='cls',
         # CLIP's proj is not loaded (the official code deletes it)
         init_cfg=dict(type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='visual.', exclude=('proj', ))),
     cls_head=dict(

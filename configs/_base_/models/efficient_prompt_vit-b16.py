@@ -15,7 +15,6 @@ model = dict(
         arch=clip_arch,
         num_frames=num_frames,
         block_cfg=dict(type='CLIPBlock'),
-        out_type='cls',  # the per-frame image embeddings, ln_post(cls) @ proj: (B, T, 512)
         use_proj=True,
         init_cfg=dict(type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='visual.')),
     neck=dict(type='TemporalTransformer', num_frames=num_frames, embed_dims=512, num_layers=1, num_heads=8),

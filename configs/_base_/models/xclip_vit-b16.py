@@ -7,14 +7,13 @@ clip_checkpoint = 'videoalign://clip/vit-b16'
 num_frames = 8
 
 model = dict(
-    type='Recognizer3D',
+    type='VideoRecognizer',  # Recognizer3D that also joins named features of test views run in chunks
     backbone=dict(
         type='CLIPViT',
         arch=clip_arch,
         num_frames=num_frames,
         block_cfg=dict(type='XCLIPBlock'),
         drop_path_rate=0.,  # the official MODEL.DROP_PATH_RATE default
-        out_type='cls_and_patch',
         init_cfg=dict(type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='visual.')),
     neck=dict(type='MultiframeIntegrationTransformer', num_frames=num_frames, embed_dims=512, num_layers=1),
     cls_head=dict(

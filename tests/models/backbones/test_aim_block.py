@@ -84,14 +84,13 @@ def test_temporal_attention_is_per_token_position_and_per_video():
 
 def _tiny_backbones():
     torch.manual_seed(0)
-    plain = CLIPViT('tiny', num_frames=4, use_proj=False, out_type='cls')
+    plain = CLIPViT('tiny', num_frames=4, use_proj=False)
     plain.init_weights()
     aim = CLIPViT(
         'tiny',
         num_frames=4,
         use_proj=False,
         use_temporal_embedding=True,
-        out_type='cls',
         block_cfg=dict(type='AIMBlock', adapter_scale=0.5),
         drop_path_rate=0.2)
     aim.init_weights()
@@ -107,7 +106,7 @@ def test_at_init_the_aim_backbone_is_per_frame_clip():
     assert all(p.abs().sum() > 0 for n, p in aim.named_parameters() if 'down_proj.weight' in n)
     x = torch.randn(2, 3, 4, 32, 32)
     with torch.no_grad():
-        expected, out = plain(x), aim(x)
+        expected, out = plain(x).frame_embeds, aim(x).frame_embeds
     assert out.shape == (2, 4, 64)
     assert torch.equal(out, expected)
 
@@ -119,8 +118,8 @@ def test_temporal_branch_mixes_frames():
     changed = x.clone()
     changed[:, :, 0] += 1.  # frame 0 only
     with torch.no_grad():
-        plain_diff = (plain(changed) - plain(x)).abs().amax(-1)[0]
-        aim_diff = (aim(changed) - aim(x)).abs().amax(-1)[0]
+        plain_diff = (plain(changed).frame_embeds - plain(x).frame_embeds).abs().amax(-1)[0]
+        aim_diff = (aim(changed).frame_embeds - aim(x).frame_embeds).abs().amax(-1)[0]
     assert plain_diff[0] > 1e-3 and aim_diff[0] > 1e-3
     assert plain_diff[1:].max() < 1e-6  # plain CLIP: the other frames do not see frame 0
     assert (aim_diff[1:] > 1e-4).all()  # AIM: every other frame does

@@ -5,6 +5,7 @@ import torch
 
 from videoalign.models.backbones.clip_vit import CLIPViT, resize_pos_embed
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 from videoalign.testing.checkpoints import tiny_open_clip
 
 XCLIP = dict(type='XCLIPBlock')
@@ -12,6 +13,13 @@ XCLIP = dict(type='XCLIPBlock')
 
 def _visual_state(model: open_clip.model.CLIP) -> dict:
     return {k[len('visual.'):]: v for k, v in model.state_dict().items() if k.startswith('visual.')}
+
+
+def _split(features: VideoFeatures) -> tuple:
+    """``(frame_embeds, patch_tokens)``, the two fields CLIPViT sets."""
+    assert isinstance(features, VideoFeatures) and features.names == ('frame_embeds', 'patch_tokens')
+    assert features.source == 'CLIPViT'
+    return features.frame_embeds, features.patch_tokens
 
 
 def test_build_and_attributes():
@@ -26,8 +34,8 @@ def test_build_and_attributes():
         'conv1.weight', 'class_embedding', 'positional_embedding', 'ln_pre.weight', 'ln_post.bias', 'proj',
         'transformer.resblocks.1.mlp.c_proj.weight'
     } <= keys
-    with pytest.raises(ValueError, match='out_type'):
-        CLIPViT('tiny', out_type='patch')
+    with pytest.raises(TypeError, match='out_type'):  # the output is named VideoFeatures, not a chosen tuple
+        CLIPViT('tiny', out_type='cls')
     with pytest.raises(KeyError, match='known names'):
         CLIPViT('ViT-X/1')
 
@@ -35,18 +43,15 @@ def test_build_and_attributes():
 @pytest.mark.parametrize('block_cfg', [dict(type='CLIPBlock'), XCLIP])
 def test_shapes(block_cfg):
     model = CLIPViT('tiny', num_frames=8, block_cfg=block_cfg).eval()
-    cls, patches = model(torch.randn(2, 3, 3, 32, 32))  # T = 3 is taken from the input
+    cls, patches = _split(model(torch.randn(2, 3, 3, 32, 32)))  # T = 3 is taken from the input
     assert cls.shape == (2, 3, 32) and patches.shape == (2, 3, 16, 64)
-    model.out_type = 'cls'
-    assert model(torch.randn(1, 3, 5, 32, 32)).shape == (1, 5, 32)
     # another resolution: the positional embedding is resized, the patches follow the grid
-    model.out_type = 'cls_and_patch'
-    cls, patches = model(torch.randn(1, 3, 2, 48, 40))
+    cls, patches = _split(model(torch.randn(1, 3, 2, 48, 40)))
     assert cls.shape == (1, 2, 32) and patches.shape == (1, 2, 30, 64)
     with pytest.raises(ValueError, match='B, C, T, H, W'):
         model(torch.randn(2, 3, 32, 32))
-    no_proj = CLIPViT('tiny', block_cfg=block_cfg, use_proj=False, out_type='cls').eval()
-    assert no_proj(torch.randn(1, 3, 2, 32, 32)).shape == (1, 2, 64)
+    no_proj = CLIPViT('tiny', block_cfg=block_cfg, use_proj=False).eval()
+    assert no_proj(torch.randn(1, 3, 2, 32, 32)).frame_embeds.shape == (1, 2, 64)
 
 
 def test_matches_open_clip_per_frame():
@@ -55,7 +60,7 @@ def test_matches_open_clip_per_frame():
     model = CLIPViT('tiny', block_cfg=dict(type='CLIPBlock')).eval()
     model.load_state_dict(_visual_state(ref))
     clip = torch.randn(2, 3, 3, 32, 32)
-    cls, patches = model(clip)
+    cls, patches = _split(model(clip))
     frames = clip.transpose(1, 2).reshape(6, 3, 32, 32)
     with torch.no_grad():
         expected = ref.encode_image(frames).view(2, 3, -1)
@@ -77,7 +82,7 @@ def test_with_cp_same_output_and_gradients():
     outputs = []
     for net in (model, model_cp):
         torch.manual_seed(1)
-        cls, patches = net(clip)
+        cls, patches = _split(net(clip))
         (cls.square().mean() + patches.mean()).backward()
         outputs.append((cls, patches))
     torch.testing.assert_close(outputs[0], outputs[1])
@@ -94,15 +99,15 @@ def test_drop_path_only_in_training():
     assert model.transformer.resblocks[0].drop_path.__class__.__name__ == 'Identity'  # rate 0 in the first block
     assert model.transformer.resblocks[-1].drop_path.drop_prob == pytest.approx(0.5)
     clip = torch.randn(2, 3, 3, 32, 32)
-    torch.testing.assert_close(model(clip), plain(clip))
+    torch.testing.assert_close(model(clip).to_dict(), plain(clip).to_dict())
     model.train()
     torch.manual_seed(2)
-    assert not torch.allclose(model(clip)[0], model(clip)[0])
+    assert not torch.allclose(model(clip).frame_embeds, model(clip).frame_embeds)
 
 
 def test_every_parameter_gets_gradient():
     model = CLIPViT('tiny', num_frames=3, block_cfg=XCLIP, use_temporal_embedding=True).train()
-    cls, patches = model(torch.randn(2, 3, 3, 32, 32))
+    cls, patches = _split(model(torch.randn(2, 3, 3, 32, 32)))
     (cls.mean() + patches.mean()).backward()
     num_params = num_grads = 0
     for name, param in model.named_parameters():
@@ -119,7 +124,7 @@ def test_temporal_embedding_fixes_num_frames():
     plain = CLIPViT('tiny', num_frames=3).eval()
     plain.load_state_dict(model.state_dict(), strict=False)
     clip = torch.randn(1, 3, 3, 32, 32)
-    torch.testing.assert_close(model(clip), plain(clip))  # zero-initialised
+    torch.testing.assert_close(model(clip).to_dict(), plain(clip).to_dict())  # zero-initialised
     with pytest.raises(ValueError, match='num_frames=3'):
         model(torch.randn(1, 3, 4, 32, 32))
     assert model.temporal_embedding.shape == (1, 3, 64)

@@ -106,7 +106,7 @@ def test_clip_pretrained_init(ref, ckpt_dir, logs, block, name):
         clip = torch.randn(1, 3, 3, 32, 32)
         with torch.no_grad():
             expected = ref.encode_image(clip.transpose(1, 2).reshape(3, 3, 32, 32))
-        torch.testing.assert_close(model(clip)[0][0], expected, atol=1e-5, rtol=0)
+        torch.testing.assert_close(model(clip).frame_embeds[0], expected, atol=1e-5, rtol=0)
 
 
 def test_unexpected_keys_logged(ckpt_dir, logs):
@@ -137,8 +137,7 @@ def test_other_grid_is_interpolated(tmp_path, monkeypatch, dtype):
     expected = resize_pos_embed(state['visual.positional_embedding'], (4, 4), (6, 6)).float()
     torch.testing.assert_close(model.positional_embedding.data, expected)
     assert any(m.startswith('resize positional_embedding from (17, 64)') for m in logs)
-    cls, patches = model(torch.randn(1, 3, 2, 48, 48))
-    assert patches.shape == (1, 2, 36, 64)
+    assert model(torch.randn(1, 3, 2, 48, 48)).patch_tokens.shape == (1, 2, 36, 64)
     # and a 48 checkpoint back into a 32 model
     big = tiny_open_clip(image_size=48)
     model32 = CLIPViT('tiny')

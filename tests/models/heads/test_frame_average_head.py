@@ -6,6 +6,7 @@ from mmaction.structures import ActionDataSample
 
 from videoalign.models.heads import FrameAverageHead
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 
 
 def test_matches_i3d_head_on_the_official_layout():
@@ -20,7 +21,13 @@ def test_matches_i3d_head_on_the_official_layout():
         expected = i3d(frames.transpose(1, 2)[..., None, None])  # (B, D, T, 1, 1) as the official backbone
         torch.testing.assert_close(head(frames), expected)
         torch.testing.assert_close(head(frames.mean(1)), expected)  # (B, D) is taken as it is
-        torch.testing.assert_close(head((frames, torch.zeros(1))), expected)
+        # it reads frame_embeds of the backbone's named features, whatever else they hold
+        features = VideoFeatures(frame_embeds=frames, patch_tokens=torch.zeros(3, 8, 4, 2), source='CLIPViT')
+        torch.testing.assert_close(head(features), expected)
+        torch.testing.assert_close(head.loss(features, [ActionDataSample().set_gt_label(0)] * 3)['loss_cls'],
+                                   F.cross_entropy(expected, torch.zeros(3, dtype=torch.long)))
+    with pytest.raises(ValueError, match="FrameAverageHead needs the field 'frame_embeds'.*from CLIPViT"):
+        head(VideoFeatures(patch_tokens=torch.zeros(3, 8, 4, 2), source='CLIPViT'))
 
 
 def test_init_and_dropout():

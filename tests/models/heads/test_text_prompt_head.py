@@ -13,6 +13,7 @@ from mmaction.structures import ActionDataSample
 from videoalign.models.heads import TextPromptHead
 from videoalign.models.text import TEMPLATES, ClassTextBank, CLIPTextEncoder, CLIPTokenizer
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 
 CLASSES = ['abseiling', 'playing_guitar', 'riding a bike', 'surfing water']
 ENCODER = dict(type='CLIPTextEncoder', arch='tiny')
@@ -68,7 +69,12 @@ def test_logits_are_scaled_cosine():
     video = torch.randn(3, DIM)
     expected = (1 / 0.07) * F.normalize(video, dim=-1) @ _text_reference(head, CLASSES).t()
     torch.testing.assert_close(head(video), expected, atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(head((video, torch.randn(3, 5))), expected, atol=1e-5, rtol=1e-5)
+    # the video_embeds of named features (the other fields are not read without a text_prompt)
+    features = VideoFeatures(frame_embeds=torch.randn(3, 2, DIM), video_embeds=video, source='CLIPViT -> MIT')
+    torch.testing.assert_close(head(features), expected, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="TextPromptHead needs the field 'video_embeds'.*from CLIPViT do not have "
+                       r'\(they have: frame_embeds\)'):
+        head(VideoFeatures(frame_embeds=torch.randn(3, 2, DIM), source='CLIPViT'))
 
 
 def test_cache_computed_once_and_refreshed_on_new_class_names():
@@ -207,7 +213,8 @@ def test_text_prompt_per_video_embeddings_and_exact_gradients():
     assert trainable == {'text_prompt.alpha', 'text_prompt.proj.weight', 'text_prompt.proj.bias'}
 
     video, visual = torch.randn(3, DIM), torch.randn(3, 5, 8)
-    logits = head((video, visual))
+    features = VideoFeatures(video_embeds=video, patch_tokens=visual)
+    logits = head(features)
     # X-CLIP: the prompt is added to the unnormalised text features, then both sides are normalised
     tokens = open_clip.tokenize([n.replace('_', ' ') for n in CLASSES])
     with torch.no_grad():
@@ -217,11 +224,11 @@ def test_text_prompt_per_video_embeddings_and_exact_gradients():
     torch.testing.assert_close(logits, expected, atol=1e-5, rtol=1e-5)
 
     head.zero_grad()
-    head.loss((video, visual), _samples([0, 1, 3]))['loss_cls'].backward()
+    head.loss(features, _samples([0, 1, 3]))['loss_cls'].backward()
     with_grad = {n for n, p in head.named_parameters() if p.grad is not None}
     assert with_grad == trainable
 
-    with pytest.raises(ValueError, match='expects feats = \\(video_embeds, visual_tokens\\)'):
+    with pytest.raises(ValueError, match="TextPromptHead with a text_prompt needs the field 'patch_tokens'"):
         head(video)
 
 

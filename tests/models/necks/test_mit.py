@@ -1,14 +1,15 @@
-"""MultiframeIntegrationTransformer: X-CLIP's MIT as a Recognizer3D neck."""
+"""MultiframeIntegrationTransformer: X-CLIP's MIT as a recognizer neck, reading and setting named features."""
 import pytest
 import torch
 import torch.nn as nn
-from mmaction.models import Recognizer3D
 from mmaction.structures import ActionDataSample
 from mmengine.model import BaseModule
 from mmengine.registry import DefaultScope
 
 from videoalign.models.necks.mit import MultiframeIntegrationTransformer
+from videoalign.models.recognizers import VideoRecognizer
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 
 # xclip.md §3.1: the official ``mit.*`` keys (B/16, T=8) without their prefix
 OFFICIAL_MIT_SHAPES = {
@@ -44,16 +45,16 @@ class _Zero(nn.Module):
 
 
 class _FakeClipBackbone(BaseModule):
-    """Returns X-CLIP's backbone output ``(cls (B, T, D), patch_tokens (B, T, N, W))`` for ``(B, 3, T, H, W)``."""
+    """Returns X-CLIP's backbone features ``frame_embeds (B, T, D)``, ``patch_tokens (B, T, N, W)``."""
 
     def __init__(self, embed_dims: int = 64, width: int = 32, patch: int = 4) -> None:
         super().__init__()
         self.patch_embed = nn.Conv3d(3, width, (1, patch, patch), (1, patch, patch))
         self.proj = nn.Linear(width, embed_dims)
 
-    def forward(self, x: torch.Tensor) -> tuple:
+    def forward(self, x: torch.Tensor) -> VideoFeatures:
         tokens = self.patch_embed(x).flatten(3).permute(0, 2, 3, 1)  # (B, T, N, W)
-        return self.proj(tokens.mean(2)), tokens
+        return VideoFeatures(frame_embeds=self.proj(tokens.mean(2)), patch_tokens=tokens, source='FakeClip')
 
 
 def test_registry_and_alias():
@@ -68,13 +69,22 @@ def test_registry_and_alias():
 def test_output_shape_and_interface():
     mit = _tiny()
     cls, patches = torch.randn(3, 4, 64), torch.randn(3, 4, 5, 32)
-    video, loss_aux = mit(cls)
-    assert video.shape == (3, 64) and loss_aux == {}
-    (video2, patches_out), loss_aux = mit((cls, patches), data_samples=None)
-    assert loss_aux == {} and patches_out is patches
-    torch.testing.assert_close(video2, video)
+    features = VideoFeatures(frame_embeds=cls, patch_tokens=patches, source='CLIPViT')
+    out, loss_aux = mit(features, data_samples=None)
+    # video_embeds is set; the other fields pass through, the input is not changed
+    assert isinstance(out, VideoFeatures) and loss_aux == {}
+    assert out.names == ('frame_embeds', 'patch_tokens', 'video_embeds') and out.video_embeds.shape == (3, 64)
+    assert out.frame_embeds is cls and out.patch_tokens is patches and features.video_embeds is None
+    assert out.source == 'CLIPViT -> MultiframeIntegrationTransformer'
+    # a bare tensor is the frame embeddings (a torch.nn.Identity backbone on cached features)
+    bare, _ = mit(cls)
+    assert bare.names == ('frame_embeds', 'video_embeds')
+    torch.testing.assert_close(bare.video_embeds, out.video_embeds)
     with pytest.raises(ValueError, match='expects frame embeddings'):
         mit(torch.randn(3, 5, 64))
+    with pytest.raises(ValueError, match="MultiframeIntegrationTransformer needs the field 'frame_embeds'.*from a "
+                       'backbone returning a tuple of 2 tensors'):
+        mit((cls, patches))  # an old-style (cls, patches) tuple is not guessed at: it is taken as stage maps
 
 
 def test_residual_adds_input_without_position_embedding():
@@ -82,10 +92,10 @@ def test_residual_adds_input_without_position_embedding():
     cls = torch.randn(2, 4, 64)
     # resblocks outputting zero: the output is mean_T(frame_cls) exactly, whatever the position embedding
     blocks, mit.resblocks = mit.resblocks, _Zero()
-    torch.testing.assert_close(mit(cls)[0], cls.mean(1), rtol=0, atol=0)
+    torch.testing.assert_close(mit.integrate(cls), cls.mean(1), rtol=0, atol=0)
     with torch.no_grad():
         mit.positional_embedding.normal_(std=10.)
-    torch.testing.assert_close(mit(cls)[0], cls.mean(1), rtol=0, atol=0)
+    torch.testing.assert_close(mit.integrate(cls), cls.mean(1), rtol=0, atol=0)
     # resblocks reduced to the identity (output projections zeroed): (cls + pos) + cls, i.e. the position embedding
     # counts once (a residual of cls + pos would count it twice)
     mit.resblocks = blocks
@@ -94,7 +104,7 @@ def test_residual_adds_input_without_position_embedding():
             nn.init.zeros_(linear.weight)
             nn.init.zeros_(linear.bias)
     expected = 2 * cls.mean(1) + mit.positional_embedding.mean(1)
-    torch.testing.assert_close(mit(cls)[0], expected.detach())
+    torch.testing.assert_close(mit.integrate(cls), expected.detach())
 
 
 def test_official_keys_shapes_and_parameter_count():
@@ -121,16 +131,16 @@ def test_gradients_reach_every_parameter():
     mit = _tiny()
     cls = torch.randn(2, 4, 64, requires_grad=True)
     mit.train()
-    (mit(cls)[0] ** 2).sum().backward()
+    (mit(cls)[0].video_embeds**2).sum().backward()
     for name, param in mit.named_parameters():
         assert param.grad is not None, f'no gradient for {name}'
         assert param.grad.abs().sum() > 0, f'zero gradient for {name}'
     assert cls.grad is not None
 
 
-def test_in_recognizer3d_multi_view():
+def test_in_video_recognizer_multi_view():
     with DefaultScope.overwrite_default_scope('videoalign'):
-        recognizer = Recognizer3D(
+        recognizer = VideoRecognizer(
             backbone=dict(type=_FakeClipBackbone, embed_dims=64, width=32),
             neck=dict(type='MIT', num_frames=4, embed_dims=64),
             test_cfg=dict(max_testing_views=2))
@@ -138,18 +148,20 @@ def test_in_recognizer3d_multi_view():
     recognizer.eval()
     inputs = torch.randn(2, 3, 3, 4, 8, 8)  # (batch, views, C, T, H, W)
     # the training path: extract_feat(stage='neck', data_samples=...) -> neck(x, data_samples=...)
-    (video, patches), kwargs = recognizer.extract_feat(inputs, stage='neck', data_samples=[None, None])
-    assert video.shape == (6, 64) and patches.shape == (6, 4, 4, 32) and kwargs['loss_aux'] == {}
-    # the test path, views in chunks of max_testing_views (batch size 1) and all at once
-    (video1, patches1), _ = recognizer.extract_feat(inputs[:1], test_mode=True)
-    torch.testing.assert_close(video1, video[:3])
-    assert patches1.shape == (3, 4, 4, 32)
+    feats, kwargs = recognizer.extract_feat(inputs, stage='neck', data_samples=[None, None])
+    assert feats.video_embeds.shape == (6, 64) and feats.patch_tokens.shape == (6, 4, 4, 32)
+    assert kwargs['loss_aux'] == {}
+    # the test path, views in chunks of max_testing_views (batch size 1, 3 views: chunks of 2 and 1), and all at once
+    chunked, kwargs = recognizer.extract_feat(inputs[:1], test_mode=True)
+    assert kwargs == dict(fcn_test=False) and chunked.names == feats.names
+    torch.testing.assert_close(chunked.to_dict(), {k: v[:3] for k, v in feats.to_dict().items()})
     recognizer.test_cfg = None
-    (video_all, _), _ = recognizer.extract_feat(inputs, test_mode=True)
-    torch.testing.assert_close(video_all, video)
-    # mode='tensor' returns the neck output too
+    whole, _ = recognizer.extract_feat(inputs, test_mode=True)
+    torch.testing.assert_close(whole.video_embeds, feats.video_embeds)
+    # mode='tensor' returns the set fields by name
     out = recognizer(inputs, mode='tensor', stage='neck')
-    torch.testing.assert_close(out[0], video)
+    assert set(out) == {'frame_embeds', 'patch_tokens', 'video_embeds'}
+    torch.testing.assert_close(out['video_embeds'], feats.video_embeds)
 
 
 def test_tiny_xclip_end_to_end():

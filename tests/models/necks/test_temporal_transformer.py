@@ -8,6 +8,7 @@ import torch.nn as nn
 
 from videoalign.models.necks import TemporalTransformer
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 
 
 def official_keys(layers: int = 1, width: int = 512, num_frames: int = 16) -> dict:
@@ -62,15 +63,16 @@ def test_forward_equals_the_official_computation():
     # official: (T, B, C) + temporalEmbedding(arange(T)), the blocks, mean over T; no residual around the module
     x = frames.transpose(0, 1) + neck.temporal_embedding(torch.arange(5)).unsqueeze(1)
     expected = blocks(x).mean(dim=0)
-    out, aux = neck(frames)
+    features, aux = neck(frames)  # a bare tensor: the cached frame features of the features config
     assert aux == {}
+    out = features.video_embeds
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
-    # frame order matters (the temporal embedding), and a tuple input passes its other items through
-    assert not torch.allclose(neck(frames.flip(1))[0], out, atol=1e-5)
-    extra = torch.randn(3, 7)
-    (video, passed), _ = neck((frames, extra))
-    torch.testing.assert_close(video, out)
-    assert passed is extra
+    # frame order matters (the temporal embedding), and the other fields of named features pass through
+    assert not torch.allclose(neck(frames.flip(1))[0].video_embeds, out, atol=1e-5)
+    extra = torch.randn(3, 5, 7, 2)
+    named, _ = neck(VideoFeatures(frame_embeds=frames, patch_tokens=extra, source='CLIPViT'))
+    torch.testing.assert_close(named.video_embeds, out)
+    assert named.patch_tokens is extra and named.frame_embeds is frames
 
 
 def test_init_is_pytorch_default_plus_small_temporal_embedding():

@@ -1,14 +1,28 @@
-"""VideoRecognizer: freezing by name pattern, the logged table, and the no-grad frozen backbone."""
+"""VideoRecognizer: freezing by name pattern, the logged table, the no-grad frozen backbone, named features."""
 import pytest
 import torch
+import torch.nn as nn
+from mmaction.models.heads import BaseHead
 from mmaction.structures import ActionDataSample
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 from videoalign.models.recognizers.video_recognizer import parameter_table
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 
 ARCH = dict(embed_dim=16, vision=dict(image_size=16, patch_size=8, width=16, layers=1, heads=2))
+
+
+class _VideoLinearHead(BaseHead):
+    """``fc_cls(video_embeds)``: a linear head on the neck's named output."""
+
+    def __init__(self, num_classes: int, in_channels: int, **kwargs) -> None:
+        super().__init__(num_classes, in_channels, **kwargs)
+        self.fc_cls = nn.Linear(in_channels, num_classes)
+
+    def forward(self, x: VideoFeatures, **kwargs) -> torch.Tensor:
+        return self.fc_cls(x.require('video_embeds', type(self).__name__))
 
 
 def build(**kwargs):
@@ -16,10 +30,10 @@ def build(**kwargs):
     model = MODELS.build(
         dict(type='VideoRecognizer',
              backbone=dict(type='CLIPViT', arch=ARCH, num_frames=2, use_proj=False, use_temporal_embedding=True,
-                           block_cfg=dict(type='AIMBlock'), out_type='cls'),
+                           block_cfg=dict(type='AIMBlock')),
              neck=dict(type='MultiframeIntegrationTransformer', num_frames=2, embed_dims=16, num_layers=1),
              data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW'),
-             **{'cls_head': dict(type='TimeSformerHead', num_classes=3, in_channels=16), **kwargs}))
+             **{'cls_head': dict(type=_VideoLinearHead, num_classes=3, in_channels=16), **kwargs}))
     model.init_weights()
     return model
 
@@ -79,10 +93,56 @@ def test_frozen_backbone_runs_without_autograd_and_stays_in_eval_mode():
     assert model.backbone_frozen
     model.train()
     assert not model.backbone.training and model.neck.training
-    feats, _ = model.extract_feat(torch.randn(2, 1, 3, 2, 16, 16), stage='backbone')
-    assert not feats.requires_grad
-    feats, _ = model.extract_feat(torch.randn(2, 1, 3, 2, 16, 16))
-    assert feats[0].requires_grad if isinstance(feats, tuple) else feats.requires_grad
+    inputs = torch.randn(2, 1, 3, 2, 16, 16)
+    feats, _ = model.extract_feat(inputs, stage='backbone')
+    assert feats.names == ('frame_embeds', 'patch_tokens')
+    assert not feats.frame_embeds.requires_grad and not feats.patch_tokens.requires_grad
+    feats, kwargs = model.extract_feat(inputs)
+    assert feats.video_embeds.requires_grad and not feats.frame_embeds.requires_grad and kwargs['loss_aux'] == {}
+    logits, _ = model.extract_feat(inputs, stage='head')
+    assert logits.shape == (2, 3) and logits.requires_grad
     loss_backward(model)
     assert all(p.grad is None for p in model.backbone.parameters())
     assert all(p.grad is not None for p in model.neck.parameters())
+
+
+@pytest.mark.parametrize('stage', ['backbone', 'neck', 'head'])
+def test_stages_in_tensor_mode_and_chunked_test_views(stage):
+    """``mode='tensor'`` gives named features as a dict (logits for the head), the same in and out of chunks."""
+    model = build().eval()
+    inputs = torch.randn(1, 3, 3, 2, 16, 16)  # one video, three views
+    with torch.no_grad():
+        out = model(inputs, mode='tensor', stage=stage)
+        whole, _ = model.extract_feat(inputs, test_mode=True)
+        model.test_cfg = dict(max_testing_views=2)
+        chunked, kwargs = model.extract_feat(inputs, test_mode=True)
+    fields = {'backbone': {'frame_embeds', 'patch_tokens'}, 'neck': {'frame_embeds', 'patch_tokens', 'video_embeds'}}
+    if stage == 'head':
+        assert isinstance(out, torch.Tensor) and out.shape == (3, 3)
+    else:
+        assert isinstance(out, dict) and set(out) == fields[stage]
+    assert isinstance(chunked, VideoFeatures) and kwargs == dict(fcn_test=False)
+    torch.testing.assert_close(chunked.to_dict(), whole.to_dict())
+    with pytest.raises(ValueError, match='batch size of 1'):
+        model.extract_feat(torch.randn(2, 3, 3, 2, 16, 16), test_mode=True)
+
+
+def test_mmaction_backbone_and_head_keep_tensors():
+    """A ResNet3d (a bare tensor) and an mmaction2 head without a neck: nothing is named, chunks join as tensors."""
+    init_default_scope('videoalign')
+    model = MODELS.build(
+        dict(type='VideoRecognizer',
+             backbone=dict(type='ResNet3d', depth=18, base_channels=4, pretrained=None, pretrained2d=False,
+                           inflate=(1, 1, 1, 1), conv1_stride_t=1, pool1_stride_t=1),
+             cls_head=dict(type='I3DHead', num_classes=3, in_channels=32, average_clips='prob'),
+             test_cfg=dict(max_testing_views=2))).eval()
+    inputs = torch.randn(1, 3, 3, 4, 32, 32)
+    with torch.no_grad():
+        assert isinstance(model(inputs, mode='tensor', stage='backbone'), torch.Tensor)
+        chunked, _ = model.extract_feat(inputs, test_mode=True)
+        model.test_cfg = None
+        whole, _ = model.extract_feat(inputs, test_mode=True)
+        preds = model.predict(inputs, [ActionDataSample()])
+    assert isinstance(chunked, torch.Tensor)
+    torch.testing.assert_close(chunked, whole)
+    assert preds[0].pred_score.shape == (3, )

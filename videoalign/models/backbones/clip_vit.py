@@ -10,6 +10,7 @@ from mmengine.model import BaseModule, ModuleDict, ModuleList
 from torch.utils.checkpoint import checkpoint
 
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 from ..clip.archs import get_clip_arch
 from ..clip.layers import LayerNorm
 from ..clip.weights import CLIPPretrainedInit
@@ -17,7 +18,6 @@ from . import clip_blocks  # noqa: F401  (registers the block types)
 
 __all__ = ['CLIPViT', 'resize_pos_embed']
 
-OUT_TYPES = ('cls', 'cls_and_patch')
 _CLIP_PRETRAINED_TYPES = ('CLIPPretrained', 'videoalign.CLIPPretrained', CLIPPretrainedInit)
 
 
@@ -53,6 +53,9 @@ def resize_pos_embed(pos_embed: torch.Tensor,
 class CLIPViT(BaseModule):
     """The CLIP ViT image encoder run on each frame of a clip ``(B, C, T, H, W)``.
 
+    It returns :class:`~videoalign.structures.VideoFeatures` with ``frame_embeds`` (the per-frame CLS embeddings) and
+    ``patch_tokens`` (the last block's patch tokens); necks and heads read the fields they need.
+
     Keys are OpenAI CLIP's visual keys without ``visual.`` (``conv1``, ``class_embedding``, ``positional_embedding``,
     ``ln_pre``, ``transformer.resblocks.{i}.*``, ``ln_post``, ``proj``), so CLIP weights and official X-CLIP style
     checkpoints load by name. The blocks are built from ``block_cfg`` (``CLIPBlock``: per-frame CLIP;
@@ -77,8 +80,6 @@ class CLIPViT(BaseModule):
             Defaults to True.
         use_temporal_embedding (bool): Add a learnable, zero-initialised ``temporal_embedding`` ``(1, T, width)`` to
             every token of each frame before ``ln_pre`` (AIM). Defaults to False.
-        out_type (str): ``'cls_and_patch'`` returns ``(cls, patches)``; ``'cls'`` returns ``cls`` alone.
-            Defaults to ``'cls_and_patch'``.
         init_cfg (dict | list[dict], optional): Initialisation config, e.g.
             ``dict(type='CLIPPretrained', checkpoint='ViT-B-16.pt', prefix='visual.')``. Without a pretrained entry
             the weights are initialised as CLIP's. Defaults to None.
@@ -92,14 +93,11 @@ class CLIPViT(BaseModule):
                  with_cp: bool = False,
                  use_proj: bool = True,
                  use_temporal_embedding: bool = False,
-                 out_type: str = 'cls_and_patch',
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         arch = get_clip_arch(arch)
         if 'vision' not in arch:
             raise KeyError('the CLIP arch of CLIPViT needs a "vision" section')
-        if out_type not in OUT_TYPES:
-            raise ValueError(f'out_type must be one of {OUT_TYPES}, got {out_type!r}')
         vision = arch['vision']
         self.arch = arch
         self.num_frames = num_frames
@@ -110,7 +108,6 @@ class CLIPViT(BaseModule):
         self.num_layers = vision['layers']
         self.num_heads = vision['heads']
         self.with_cp = with_cp
-        self.out_type = out_type
         self.embed_dims = arch['embed_dim'] if use_proj else self.width
 
         scale = self.width**-0.5
@@ -236,16 +233,16 @@ class CLIPViT(BaseModule):
                 x = block(x, num_frames)
         return x
 
-    def forward(self, x: torch.Tensor) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+    def forward(self, x: torch.Tensor) -> VideoFeatures:
         """Encode a clip.
 
         Args:
             x (torch.Tensor): Frames ``(B, C, T, H, W)``.
 
         Returns:
-            torch.Tensor | tuple[torch.Tensor, torch.Tensor]: ``cls`` of shape ``(B, T, embed_dims)``
-            (``ln_post`` then ``proj``), and for ``'cls_and_patch'`` also the raw patch tokens of the last block,
-            without ``ln_post``, of shape ``(B, T, h*w, width)``.
+            VideoFeatures: ``frame_embeds``, the CLS token of each frame after ``ln_post`` and ``proj``,
+            ``(B, T, embed_dims)``; ``patch_tokens``, the raw patch tokens of the last block without ``ln_post``
+            (a view of the block output), ``(B, T, h*w, width)``.
         """
         if x.dim() != 5:
             raise ValueError(f'CLIPViT takes clips of shape (B, C, T, H, W), got shape {tuple(x.shape)}')
@@ -260,7 +257,5 @@ class CLIPViT(BaseModule):
         if self.proj is not None:
             cls = cls @ self.proj
         cls = cls.view(batch, num_frames, -1)
-        if self.out_type == 'cls':
-            return cls
         patches = tokens[:, 1:].reshape(batch, num_frames, grid[0] * grid[1], self.width)
-        return cls, patches
+        return VideoFeatures(frame_embeds=cls, patch_tokens=patches, source=type(self).__name__)

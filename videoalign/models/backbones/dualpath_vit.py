@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 from ..layers.grid_frameset import grid_temporal_encoding, make_grid_frameset, sample_sparse_frames
 from .clip_vit import CLIPViT, resize_pos_embed
 
@@ -25,7 +26,8 @@ class DualPathViT(CLIPViT):
        embedding), frame tokens get CLIP's ``positional_embedding``; then ``ln_pre``;
     3. :class:`DualPathBlock` blocks (``num_grids`` filled in), whose temporal and spatial paths share the frozen CLIP
        weights;
-    4. ``ln_post(CLS) @ proj`` of every image.
+    4. ``ln_post(CLS) @ proj`` of every image: the ``frame_embeds`` ``(B, Tt + Ts, D)`` of the returned
+       :class:`~videoalign.structures.VideoFeatures`.
 
     ``temporal_encoding`` is a non-persistent buffer (not in the state dict: the official model computes it in every
     forward). The official code builds the images in its training loop, not in the model; the result is the same.
@@ -72,7 +74,6 @@ class DualPathViT(CLIPViT):
             with_cp=with_cp,
             use_proj=True,
             use_temporal_embedding=False,
-            out_type='cls',
             init_cfg=init_cfg)
         self.num_frames = num_frames  # frames per input clip; the blocks see num_images per video
         # make_images fixes the clip length, hence the images per video: no further check in CLIPViT.forward
@@ -131,13 +132,15 @@ class DualPathViT(CLIPViT):
         grids = make_grid_frameset(x, self.grid_width, antialias=self.antialias)
         return torch.cat([grids, sample_sparse_frames(x, self.num_sparse_frames)], dim=2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> VideoFeatures:
         """Encode a clip.
 
         Args:
             x (torch.Tensor): Frames ``(B, C, T, H, W)`` with ``T = num_frames``.
 
         Returns:
-            torch.Tensor: ``ln_post(CLS) @ proj`` of every image, ``(B, Tt + Ts, embed_dims)``, the grids first.
+            VideoFeatures: ``frame_embeds``, ``ln_post(CLS) @ proj`` of every image, ``(B, Tt + Ts, embed_dims)``, the
+            grids first, and ``patch_tokens``, the last block's raw patch tokens of every image,
+            ``(B, Tt + Ts, h*w, width)``.
         """
         return super().forward(self.make_images(x))

@@ -1,7 +1,8 @@
 """Heads: turn video features into class scores and losses."""
+from .class_text_head import ClassTextHead
 from .dualpath_head import DualPathHead
 from .frame_average_head import FrameAverageHead
 from .learnable_prompt_head import LearnablePromptHead
 from .text_prompt_head import TextPromptHead
 
-__all__ = ['DualPathHead', 'FrameAverageHead', 'LearnablePromptHead', 'TextPromptHead']
+__all__ = ['ClassTextHead', 'DualPathHead', 'FrameAverageHead', 'LearnablePromptHead', 'TextPromptHead']

@@ -6,14 +6,16 @@ import torch.nn as nn
 from mmaction.models.heads import BaseHead
 
 from videoalign.registry import MODELS
+from videoalign.structures import VideoFeatures
 
 
 @MODELS.register_module()
 class DualPathHead(BaseHead):
     """``linear2(GELU(linear1([mean of the grid embeddings, mean of the frame embeddings])))``.
 
-    The input is the per-image embedding of :class:`~videoalign.models.backbones.DualPathViT`, ``(N, Tt + Ts, D)``
-    with the ``Tt`` grid images first: their mean and the mean of the last ``Ts`` frames are concatenated
+    The input is ``frame_embeds`` of the :class:`~videoalign.structures.VideoFeatures` of
+    :class:`~videoalign.models.backbones.DualPathViT`, the per-image embeddings ``(N, Tt + Ts, D)`` with the ``Tt``
+    grid images first: their mean and the mean of the last ``Ts`` frames are concatenated
     (``2 D``: 1024 for ViT-B/16) and go through the two-layer MLP. The layers keep PyTorch's default initialisation,
     as the official ``nn.Sequential(linear1, gelu, linear2)`` (keys ``linear1.*``, ``linear2.*``).
 
@@ -53,8 +55,12 @@ class DualPathHead(BaseHead):
         self.gelu = nn.GELU()
         self.linear2 = nn.Linear(self.hidden_channels, num_classes)
 
-    def pre_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """The mean grid embedding and the mean frame embedding of ``x`` ``(N, Tt + Ts, D)``, concatenated."""
+    def pre_logits(self, feats: Union[VideoFeatures, torch.Tensor]) -> torch.Tensor:
+        """The mean grid embedding and the mean frame embedding of ``frame_embeds`` ``(N, Tt + Ts, D)``, concatenated.
+
+        A bare tensor is taken as the per-image embeddings.
+        """
+        x = VideoFeatures.wrap(feats, tensor_field='frame_embeds').require('frame_embeds', type(self).__name__)
         if x.dim() != 3 or x.shape[1] <= self.num_sparse_frames:
             raise ValueError(f'DualPathHead takes (N, Tt + Ts, D) with Ts={self.num_sparse_frames} and Tt >= 1, '
                              f'got shape {tuple(x.shape)}')
@@ -63,6 +69,6 @@ class DualPathHead(BaseHead):
         split = x.shape[1] - self.num_sparse_frames
         return torch.cat([x[:, :split].mean(1), x[:, split:].mean(1)], dim=-1)
 
-    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
-        """Class scores ``(N, num_classes)`` of the per-image embeddings ``x`` ``(N, Tt + Ts, D)``."""
+    def forward(self, x: Union[VideoFeatures, torch.Tensor], **kwargs) -> torch.Tensor:
+        """Class scores ``(N, num_classes)`` of the per-image embeddings ``frame_embeds`` ``(N, Tt + Ts, D)``."""
         return self.linear2(self.gelu(self.linear1(self.pre_logits(x))))

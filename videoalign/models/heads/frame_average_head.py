@@ -1,13 +1,12 @@
 """A linear classifier on the frame features averaged over time (AIM's use of mmaction2's ``I3DHead``)."""
-from typing import List, Optional, Tuple, Union
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
 from mmaction.models.heads import BaseHead
 
 from videoalign.registry import MODELS
-
-FeatsType = Union[torch.Tensor, Tuple[torch.Tensor, ...], List[torch.Tensor]]
+from videoalign.structures import VideoFeatures
 
 
 @MODELS.register_module()
@@ -16,9 +15,9 @@ class FrameAverageHead(BaseHead):
 
     AIM reshapes its per-frame CLS tokens to ``(B, D, T, 1, 1)`` for mmaction's ``I3DHead``, whose
     ``AdaptiveAvgPool3d`` is the average over the T frames, followed by dropout (0.5) and ``fc_cls``
-    (normal init, std 0.01, bias 0). This head takes the frame features ``(B, T, D)`` as they come from
-    :class:`~videoalign.models.backbones.CLIPViT` (``out_type='cls'``) and computes the same logits; the
-    parameters are named ``fc_cls.*``, so official ``cls_head.fc_cls.*`` weights load by name.
+    (normal init, std 0.01, bias 0). This head reads ``frame_embeds`` ``(B, T, D)`` of the
+    :class:`~videoalign.structures.VideoFeatures` of :class:`~videoalign.models.backbones.CLIPViT` and computes the
+    same logits; the parameters are named ``fc_cls.*``, so official ``cls_head.fc_cls.*`` weights load by name.
 
     Loss and prediction are mmaction2's ``BaseHead`` (label smoothing, ``average_clips`` over the views of a video).
 
@@ -48,10 +47,12 @@ class FrameAverageHead(BaseHead):
         self.dropout = nn.Dropout(dropout_ratio) if dropout_ratio > 0 else nn.Identity()
         self.fc_cls = nn.Linear(in_channels, num_classes)
 
-    def pre_logits(self, feats: FeatsType) -> torch.Tensor:
-        """The video feature ``(B, D)``: ``feats`` ``(B, T, D)`` averaged over T, or ``(B, D)`` as it is."""
-        if isinstance(feats, (tuple, list)):
-            feats = feats[0]  # a backbone returning (cls, patches)
+    def pre_logits(self, feats: Union[VideoFeatures, torch.Tensor]) -> torch.Tensor:
+        """The video feature ``(B, D)``: ``frame_embeds`` ``(B, T, D)`` averaged over T.
+
+        A bare tensor is taken as the frame embeddings; one of shape ``(B, D)`` is used as it is.
+        """
+        feats = VideoFeatures.wrap(feats, tensor_field='frame_embeds').require('frame_embeds', type(self).__name__)
         if feats.dim() == 3:
             feats = feats.mean(dim=1)
         elif feats.dim() != 2:
@@ -62,6 +63,6 @@ class FrameAverageHead(BaseHead):
                              f'in_channels={self.in_channels}')
         return feats
 
-    def forward(self, x: FeatsType, **kwargs) -> torch.Tensor:
-        """Class scores ``(B, num_classes)`` of the frame features ``x`` ``(B, T, D)`` or ``(B, D)``."""
+    def forward(self, x: Union[VideoFeatures, torch.Tensor], **kwargs) -> torch.Tensor:
+        """Class scores ``(B, num_classes)`` of the ``frame_embeds`` ``(B, T, D)`` of ``x`` (or of a bare tensor)."""
         return self.fc_cls(self.dropout(self.pre_logits(x)))

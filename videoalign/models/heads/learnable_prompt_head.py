@@ -11,7 +11,7 @@ import torch.nn as nn
 
 from videoalign.models.text import LearnablePrompt
 from videoalign.registry import MODELS
-from .text_prompt_head import TextPromptHead
+from .class_text_head import ClassTextHead
 
 
 class _PromptedTextEncoder(nn.Module):
@@ -35,7 +35,7 @@ class _PromptedTextEncoder(nn.Module):
 
 
 @MODELS.register_module()
-class LearnablePromptHead(TextPromptHead):
+class LearnablePromptHead(ClassTextHead):
     """Logits ``cos(video, class) / 0.07``, each class embedded by the frozen text encoder from learnable prompts.
 
     A class is its name's tokens between the learned prefix and postfix vectors of a
@@ -43,6 +43,10 @@ class LearnablePromptHead(TextPromptHead):
     encoder and L2-normalised; the video embedding is L2-normalised too (``--featnorm 1``). The temperature is
     Efficient-Prompt's **fixed** 0.07: ``logit_scale`` is a non-persistent buffer ``log(1 / 0.07)``, not a parameter,
     and CLIP's own ``logit_scale`` (100) is not used.
+
+    The head reads ``video_embeds`` ``(B, D)`` of the :class:`~videoalign.structures.VideoFeatures` (or a bare
+    ``(B, D)`` tensor); the score is :class:`ClassTextHead`'s. There are no templates: the learned vectors take their
+    place.
 
     The class embeddings are recomputed with autograd on every training forward (the prompt trains). In eval mode
     they are cached by the head's :class:`~videoalign.models.text.ClassTextBank`, which recomputes them when the
@@ -94,16 +98,15 @@ class LearnablePromptHead(TextPromptHead):
             class_names,
             text_encoder,
             tokenizer=tokenizer,
-            templates='bare',  # the learned vectors replace a template
+            templates='bare',  # the bank tokenizes the bare class names; the learned vectors surround them
             replace_underscores=replace_underscores,
+            normalize_text=True,
             freeze_text=True,
-            text_prompt=None,
             loss_cls=loss_cls,
             average_clips=average_clips,
             init_cfg=init_cfg,
             **kwargs)
-        # a constant, not state: replaces the parent's frozen parameter
-        del self.logit_scale
+        # a constant, not state: not in the state dict
         self.register_buffer('logit_scale', torch.tensor(math.log(1 / temperature)), persistent=False)
         if isinstance(prompt, dict):
             prompt = dict(prompt)
@@ -133,10 +136,6 @@ class LearnablePromptHead(TextPromptHead):
         except ValueError:
             super().set_class_names(previous)
             raise
-
-    def set_templates(self, templates: Union[str, Sequence[str]]) -> None:
-        """Not supported: the learned prompt vectors take the place of templates."""
-        raise NotImplementedError(f'{self.__class__.__name__} uses learned prompt vectors, not templates')
 
     def class_embeddings(self) -> torch.Tensor:
         """The L2-normalised class embeddings ``(K, D)``: with autograd in training, cached in eval mode."""

@@ -1,38 +1,37 @@
 """The common interface of the necks that turn per-frame embeddings into one video embedding."""
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple
 
 import torch
 from mmengine.model import BaseModule
 
-NeckInput = Union[torch.Tensor, Sequence[torch.Tensor]]
+from videoalign.structures import BackboneOutput, VideoFeatures
 
 
 class FrameIntegrationNeck(BaseModule):
-    """A neck of mmaction2's ``Recognizer3D`` that integrates frame embeddings ``(B, T, D)`` into ``(B, D)``.
+    """A neck of a recognizer that integrates the frame embeddings ``(B, T, D)`` into a video embedding ``(B, D)``.
 
-    Subclasses implement :meth:`integrate`. The backbone output is either the frame embeddings or a tuple whose first
-    item they are (X-CLIP's backbone returns ``(cls, patch_tokens)``): the first item is integrated and the others
-    pass through unchanged.
+    Subclasses implement :meth:`integrate`. The neck reads ``frame_embeds`` of the backbone's
+    :class:`~videoalign.structures.VideoFeatures` and returns them with ``video_embeds`` set, the other fields
+    (e.g. X-CLIP's ``patch_tokens``) unchanged. A bare tensor input is taken as the frame embeddings (a
+    ``torch.nn.Identity`` backbone on cached per-frame features).
     """
 
     def integrate(self, frame_embeds: torch.Tensor) -> torch.Tensor:
         """Integrate frame embeddings ``(B, T, D)`` into video embeddings ``(B, D)``."""
         raise NotImplementedError
 
-    def forward(self, x: NeckInput, data_samples: Optional[list] = None,
-                **kwargs) -> Tuple[Union[torch.Tensor, Tuple[torch.Tensor, ...]], dict]:
+    def forward(self, x: BackboneOutput, data_samples: Optional[list] = None, **kwargs) -> Tuple[VideoFeatures, dict]:
         """Integrate the frame embeddings of the backbone output.
 
         Args:
-            x (torch.Tensor or Sequence[torch.Tensor]): Frame embeddings ``(B, T, D)``, or a tuple whose first item
-                they are; the other items (e.g. patch tokens ``(B, T, N, W)``) pass through.
+            x (VideoFeatures | torch.Tensor): Features with ``frame_embeds`` ``(B, T, D)``, or the frame embeddings.
             data_samples (list, optional): Unused; ``Recognizer3D`` passes it in training. Defaults to None.
 
         Returns:
-            tuple: ``(video_embeds (B, D), loss_aux)`` for a tensor input, ``((video_embeds, *rest), loss_aux)`` for a
-            tuple input; ``loss_aux`` is an empty dict.
+            tuple[VideoFeatures, dict]: The features with ``video_embeds`` ``(B, D)`` set, and an empty
+            ``loss_aux`` dict.
         """
-        if isinstance(x, torch.Tensor):
-            return self.integrate(x), dict()
-        frame_embeds, *rest = x
-        return (self.integrate(frame_embeds), *rest), dict()
+        name = type(self).__name__
+        features = VideoFeatures.wrap(x, tensor_field='frame_embeds')
+        video_embeds = self.integrate(features.require('frame_embeds', name))
+        return features.updated(name, video_embeds=video_embeds), dict()

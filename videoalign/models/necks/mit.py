@@ -32,10 +32,10 @@ class MultiframeIntegrationTransformer(FrameIntegrationNeck):
     ``.ln_2.*``), so an official checkpoint maps ``mit.`` to ``neck.`` by prefix only. The official blocks use
     ``nn.LayerNorm``; these use CLIP's float32 LayerNorm, which is the same computation in float32.
 
-    The neck takes the backbone output, either the frame CLS embeddings ``(B, T, D)`` or a tuple whose first item they
-    are (X-CLIP's backbone returns ``(cls (B, T, D), patch_tokens (B, T, N, W))``). It integrates the first item into
-    a video embedding ``(B, D)`` and passes the other items through unchanged. Like every mmaction2 neck it returns
-    ``(features, loss_aux)``; ``loss_aux`` is always an empty dict.
+    The neck reads the frame CLS embeddings ``frame_embeds`` ``(B, T, D)`` of the backbone's
+    :class:`~videoalign.structures.VideoFeatures` and sets ``video_embeds`` ``(B, D)``; the other fields (X-CLIP's
+    ``patch_tokens``) pass through unchanged. Like every mmaction2 neck it returns ``(features, loss_aux)``;
+    ``loss_aux`` is always an empty dict.
 
     Args:
         num_frames (int): Frames per clip ``T``; fixes the shape of the temporal position embedding.

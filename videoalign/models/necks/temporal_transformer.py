@@ -26,9 +26,9 @@ class TemporalTransformer(FrameIntegrationNeck):
     ``transformer.resblocks.{i}.{attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.*, ln_1.*, mlp.c_fc.*,
     mlp.c_proj.*, ln_2.*}``. With 1 layer of width 512 and 16 frames it has 3,160,576 parameters.
 
-    It takes the backbone output, frame embeddings ``(B, T, D)`` or a tuple whose first item they are, and returns
-    ``(video_embeds (B, D), {})`` (other tuple items pass through, as in
-    :class:`~videoalign.models.necks.MultiframeIntegrationTransformer`).
+    It reads ``frame_embeds`` ``(B, T, D)`` of the backbone's :class:`~videoalign.structures.VideoFeatures` (or a bare
+    tensor of frame embeddings: cached features behind a ``torch.nn.Identity`` backbone) and returns the features
+    with ``video_embeds`` ``(B, D)`` set, and ``{}`` (see :class:`~videoalign.models.necks.FrameIntegrationNeck`).
 
     Args:
         num_frames (int): Frames per clip ``T``; fixes the size of the temporal embedding. Defaults to 16

@@ -1,12 +1,13 @@
 """mmaction2's ``Recognizer3D`` with the set of trained parameters stated in the config."""
 from collections import OrderedDict
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmaction.models.recognizers import Recognizer3D
 from mmengine.logging import print_log
 
 from videoalign.registry import MODELS
+from videoalign.structures import BackboneOutput, VideoFeatures
 
 
 def _as_patterns(name: str, patterns: Optional[Sequence[str]]) -> Optional[Tuple[str, ...]]:
@@ -50,6 +51,11 @@ class VideoRecognizer(Recognizer3D):
     A backbone without any trainable parameter runs under ``torch.no_grad()`` in training (no activations are kept for
     a backward pass that could not reach anything) and stays in eval mode.
 
+    Backbones and necks may return :class:`~videoalign.structures.VideoFeatures` (named fields) or, as mmaction2's,
+    tensors and tuples: the views of a test batch split by ``test_cfg.max_testing_views`` are joined by
+    :meth:`VideoFeatures.cat <videoalign.structures.VideoFeatures.cat>`, and ``mode='tensor'`` returns the set fields
+    of features as a dict of tensors (mmengine's contract for that mode).
+
     Args:
         trainable (Sequence[str], optional): Name substrings of the parameters that may train (AIM's
             ``('temporal_embedding', 'ln_post', 'adapter', 'cls_head')``); all others are frozen. None trains all.
@@ -87,7 +93,22 @@ class VideoRecognizer(Recognizer3D):
 
     def extract_feat(self, inputs: torch.Tensor, stage: str = 'neck', data_samples=None,
                      test_mode: bool = False) -> tuple:
-        """As ``Recognizer3D.extract_feat``; in training, a frozen backbone runs without autograd."""
+        """``Recognizer3D.extract_feat`` for named features too; in training, a frozen backbone runs without autograd.
+
+        Args:
+            inputs (torch.Tensor): Clips ``(N, views, C, T, H, W)``.
+            stage (str): The last stage to run: ``'backbone'``, ``'neck'`` or ``'head'``; in test mode the features
+                after the neck are returned, as mmaction2 does. Defaults to ``'neck'``.
+            data_samples (list, optional): The data samples, passed to the neck in training. Defaults to None.
+            test_mode (bool): Whether in test mode. Defaults to False.
+
+        Returns:
+            tuple: The features (:class:`~videoalign.structures.VideoFeatures`, a tensor or a tuple; logits for
+            ``stage='head'``) and the keyword arguments of the head's ``loss``/``predict``.
+        """
+        max_views = (self.test_cfg or {}).get('max_testing_views', False)
+        if test_mode and max_views:
+            return self._extract_feat_in_chunks(inputs, max_views)
         if test_mode or not self.backbone_frozen:
             return super().extract_feat(inputs, stage=stage, data_samples=data_samples, test_mode=test_mode)
         with torch.no_grad():
@@ -101,3 +122,39 @@ class VideoRecognizer(Recognizer3D):
         if stage == 'head' and self.with_cls_head:
             x = self.cls_head(x, **kwargs)
         return x, kwargs
+
+    def _extract_feat_in_chunks(self, inputs: torch.Tensor, max_views: int) -> Tuple[BackboneOutput, dict]:
+        """The test path of ``extract_feat`` with ``test_cfg.max_testing_views``: at most that many views at a time.
+
+        Args:
+            inputs (torch.Tensor): The views of one video ``(1, views, C, T, H, W)``.
+            max_views (int): Views per backbone call.
+
+        Returns:
+            tuple: The features after the neck of all views, joined by :meth:`VideoFeatures.cat`, and the keyword
+            arguments of the head's ``predict`` (``fcn_test``).
+        """
+        if not isinstance(max_views, int) or max_views < 1:
+            raise ValueError(f'test_cfg.max_testing_views must be a positive int, got {max_views!r}')
+        num_views = inputs.shape[1]
+        inputs = inputs.view((-1, ) + inputs.shape[2:])
+        if inputs.shape[0] != num_views:
+            raise ValueError('test_cfg.max_testing_views is only compatible with a test batch size of 1')
+        outputs = []
+        for chunk in inputs.split(max_views):
+            x = self.backbone(chunk)
+            if self.with_neck:
+                x, _ = self.neck(x)
+            outputs.append(x)
+        return VideoFeatures.cat(outputs), dict(fcn_test=self.test_cfg.get('fcn_test', False))
+
+    def _forward(self, inputs: torch.Tensor, stage: str = 'backbone',
+                 **kwargs) -> Union[torch.Tensor, tuple, Dict[str, torch.Tensor]]:
+        """``mode='tensor'``: the output of ``stage``, with :class:`~videoalign.structures.VideoFeatures` as a dict.
+
+        Returns:
+            torch.Tensor | tuple | dict: Logits, an mmaction2 output, or the set fields of the features by name
+            (e.g. ``{'frame_embeds': ..., 'patch_tokens': ..., 'video_embeds': ...}``).
+        """
+        feats, _ = self.extract_feat(inputs, stage=stage)
+        return feats.to_dict() if isinstance(feats, VideoFeatures) else feats
