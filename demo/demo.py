@@ -40,7 +40,7 @@ def main() -> None:
     args = parse_args()
     labels = args.labels
     if args.label_file:
-        from videoalign.models.text import load_class_names
+        from videoalign.datasets.class_names import load_class_names
         labels = load_class_names(args.label_file)
     model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options,
                        strict=not args.non_strict)

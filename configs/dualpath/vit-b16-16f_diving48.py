@@ -20,14 +20,15 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
+# no label map in the K400 one's place: the classes are numbered (give class_names to name them)
 train_dataloader = dict(
     batch_size=43,
-    dataset=dict(ann_file='data/diving48/diving48_train_list_videos.txt',
+    dataset=dict(class_names=None, ann_file='data/diving48/diving48_train_list_videos.txt',
                  data_prefix=dict(video='data/diving48/videos'), pipeline=train_pipeline))
 val_dataloader = dict(
-    dataset=dict(ann_file='data/diving48/diving48_val_list_videos.txt', data_prefix=dict(video='data/diving48/videos')))
+    dataset=dict(class_names=None, ann_file='data/diving48/diving48_val_list_videos.txt', data_prefix=dict(video='data/diving48/videos')))
 test_dataloader = dict(
-    dataset=dict(ann_file='data/diving48/diving48_val_list_videos.txt', data_prefix=dict(video='data/diving48/videos')))
+    dataset=dict(class_names=None, ann_file='data/diving48/diving48_val_list_videos.txt', data_prefix=dict(video='data/diving48/videos')))
 
 optim_wrapper = dict(optimizer=dict(lr=7e-4 * 129 / 256))
 max_epochs = 50

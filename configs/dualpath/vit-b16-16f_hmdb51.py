@@ -23,12 +23,12 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=32,
-    dataset=dict(ann_file='data/hmdb51/hmdb51_train_split_1_videos.txt', data_prefix=dict(video='data/hmdb51/videos'),
+    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_train_split_1_videos.txt', data_prefix=dict(video='data/hmdb51/videos'),
                  pipeline=train_pipeline))
 val_dataloader = dict(
-    dataset=dict(ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt', data_prefix=dict(video='data/hmdb51/videos')))
+    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt', data_prefix=dict(video='data/hmdb51/videos')))
 test_dataloader = dict(
-    dataset=dict(ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt', data_prefix=dict(video='data/hmdb51/videos')))
+    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt', data_prefix=dict(video='data/hmdb51/videos')))
 
 optim_wrapper = dict(optimizer=dict(lr=0.03 * 96 / 256))
 max_epochs = 50

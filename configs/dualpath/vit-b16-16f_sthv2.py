@@ -30,14 +30,15 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
+# no label map in the K400 one's place: the classes are numbered (give class_names to name them)
 train_dataloader = dict(
     batch_size=43,
-    dataset=dict(ann_file='data/sthv2/sthv2_train_list_videos.txt', data_prefix=dict(video='data/sthv2/videos'),
+    dataset=dict(class_names=None, ann_file='data/sthv2/sthv2_train_list_videos.txt', data_prefix=dict(video='data/sthv2/videos'),
                  pipeline=train_pipeline))
 val_dataloader = dict(
-    dataset=dict(ann_file='data/sthv2/sthv2_val_list_videos.txt', data_prefix=dict(video='data/sthv2/videos')))
+    dataset=dict(class_names=None, ann_file='data/sthv2/sthv2_val_list_videos.txt', data_prefix=dict(video='data/sthv2/videos')))
 test_dataloader = dict(
-    dataset=dict(ann_file='data/sthv2/sthv2_val_list_videos.txt', data_prefix=dict(video='data/sthv2/videos'),
+    dataset=dict(class_names=None, ann_file='data/sthv2/sthv2_val_list_videos.txt', data_prefix=dict(video='data/sthv2/videos'),
                  pipeline=test_pipeline))
 
 optim_wrapper = dict(optimizer=dict(lr=5e-4 * 86 / 256))

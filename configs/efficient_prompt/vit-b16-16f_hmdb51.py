@@ -8,7 +8,6 @@ _base_ = ['../_base_/models/efficient_prompt_vit-b16.py', '../_base_/datasets/hm
 
 num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
 
-model = dict(cls_head=dict(num_classes=51, class_names='data/hmdb51/hmdb51_classes.txt'))
 
 # 16 consecutive frames of the video subsampled at a random rate of 1, 1/2, 1/3 or 1/4; a single centre crop after a
 # bicubic resize of the short side to 224, no augmentation (the official features come from one centre crop).

@@ -3,13 +3,12 @@
 # All 400 classes are scored in every batch, which is what the official --numContrast 400 gives for K400.
 _base_ = ['./vit-b16-16f_hmdb51.py']
 
-model = dict(cls_head=dict(num_classes=400, class_names='data/kinetics400/label_map_k400.txt'))
 train_dataloader = dict(
-    dataset=dict(ann_file='data/kinetics400/kinetics400_train_list_videos.txt',
+    dataset=dict(class_names='data/kinetics400/label_map_k400.txt', ann_file='data/kinetics400/kinetics400_train_list_videos.txt',
                  data_prefix=dict(video='data/kinetics400/videos_train')))
 val_dataloader = dict(
-    dataset=dict(ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
+    dataset=dict(class_names='data/kinetics400/label_map_k400.txt', ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
                  data_prefix=dict(video='data/kinetics400/videos_val')))
 test_dataloader = dict(
-    dataset=dict(ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
+    dataset=dict(class_names='data/kinetics400/label_map_k400.txt', ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
                  data_prefix=dict(video='data/kinetics400/videos_val')))

@@ -6,5 +6,4 @@
 _base_ = ['./vit-b16-16f_zeroshot-hmdb51-seen.py']
 
 split_dir = 'data/hmdb51/zeroshot_split_0'
-model = dict(cls_head=dict(num_classes=25, class_names=split_dir + '/unseen_classes.txt'))
-test_dataloader = dict(dataset=dict(ann_file=split_dir + '/hmdb51_val_split_1_videos_unseen.txt'))
+test_dataloader = dict(dataset=dict(class_names=split_dir + '/unseen_classes.txt', ann_file=split_dir + '/hmdb51_val_split_1_videos_unseen.txt'))

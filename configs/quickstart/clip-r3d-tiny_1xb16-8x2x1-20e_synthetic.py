@@ -13,9 +13,7 @@ model = dict(
     cls_head=dict(
         _delete_=True,
         type='TextPromptHead',
-        num_classes=None,
-        in_channels=64,
-        class_names='data/synthetic/label_map.txt',
+        in_channels=64,  # the class names come from the dataset (its class_names)
         text_encoder=dict(type='CLIPTextEncoder', arch=text_arch),
         # the bare class name: a text tower trained from scratch starts with the ten names far less alike (mean
         # cosine 0.64) than inside a shared template such as 'a video of a person {}.' (0.89), and learns faster

@@ -23,9 +23,7 @@ model = dict(
     neck=dict(type='MultiframeIntegrationTransformer', num_frames=num_frames, embed_dims=64, num_layers=1),
     cls_head=dict(
         type='TextPromptHead',
-        num_classes=10,
-        in_channels=64,
-        class_names='data/synthetic/label_map.txt',
+        in_channels=64,  # the class names come from the dataset (its class_names)
         text_encoder=dict(type='CLIPTextEncoder', arch=clip_arch),
         templates='video',
         freeze_text=True,

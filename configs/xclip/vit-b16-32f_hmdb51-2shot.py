@@ -4,19 +4,18 @@
 _base_ = ['./vit-b16-32f_k400.py']
 
 model = dict(
-    cls_head=dict(num_classes=51, class_names='data/hmdb51/hmdb51_classes.txt'),
     data_preprocessor=dict(blending=dict(augments=[
         dict(type='MixupBlending', alpha=0.8, num_classes=51),
         dict(type='CutmixBlending', alpha=1.0, num_classes=51)
     ])))
 train_dataloader = dict(
-    dataset=dict(ann_file='data/hmdb51/hmdb51_train_split_1_videos.txt',
+    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_train_split_1_videos.txt',
                  data_prefix=dict(video='data/hmdb51/videos'), num_shots=2, shot_seed=0))
 val_dataloader = dict(
-    dataset=dict(ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt',
+    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt',
                  data_prefix=dict(video='data/hmdb51/videos')))
 test_dataloader = dict(
-    dataset=dict(ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt',
+    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt',
                  data_prefix=dict(video='data/hmdb51/videos')))
 optim_wrapper = dict(optimizer=dict(lr=2e-6))
 max_epochs = 50

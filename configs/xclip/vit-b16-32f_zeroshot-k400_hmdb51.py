@@ -5,7 +5,6 @@ _base_ = ['./vit-b16-32f_k400.py']
 
 num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
 
-model = dict(cls_head=dict(num_classes=51, class_names='data/hmdb51/hmdb51_classes.txt'))
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
     dict(type='MultiViewSegmentSample', num_segments=num_frames, num_views=1),
@@ -17,6 +16,6 @@ test_pipeline = [
 ]
 test_dataloader = dict(
     batch_size=2,
-    dataset=dict(ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt',
+    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt',
                  data_prefix=dict(video='data/hmdb51/videos'),
                  pipeline=test_pipeline))

@@ -4,7 +4,6 @@
 # subsets of 160 of them. Test only: tools/test.py CONFIG CHECKPOINT.
 _base_ = ['./vit-b16-32f_zeroshot-k400_hmdb51.py']
 
-model = dict(cls_head=dict(num_classes=220, class_names='data/kinetics600/k600_novel_classes.txt'))
 test_dataloader = dict(
-    dataset=dict(ann_file='data/kinetics600/kinetics600_novel_val_list_videos.txt',
+    dataset=dict(class_names='data/kinetics600/k600_novel_classes.txt', ann_file='data/kinetics600/kinetics600_novel_val_list_videos.txt',
                  data_prefix=dict(video='data/kinetics600/videos_val')))

@@ -3,7 +3,6 @@
 # the official protocol averages the 3 splits (split 1 here). Test only: tools/test.py CONFIG CHECKPOINT.
 _base_ = ['./vit-b16-32f_zeroshot-k400_hmdb51.py']
 
-model = dict(cls_head=dict(num_classes=101, class_names='data/ucf101/ucf101_classes.txt'))
 test_dataloader = dict(
-    dataset=dict(ann_file='data/ucf101/ucf101_val_split_1_videos.txt',
+    dataset=dict(class_names='data/ucf101/ucf101_classes.txt', ann_file='data/ucf101/ucf101_val_split_1_videos.txt',
                  data_prefix=dict(video='data/ucf101/videos')))

@@ -7,13 +7,14 @@ import pytest
 import torch
 
 from videoalign.apis import inference_video, init_model
+from videoalign.datasets.class_names import load_class_names
 from videoalign.testing import R3D_CONFIG, XCLIP_QUICKSTART_CONFIG, XCLIP_TINY_OPTIONS, run_tool
 
 
 def _options(data_dir: str) -> dict:
     options = dict(o.split('=', 1) for o in XCLIP_TINY_OPTIONS)
     options = {k: int(v) for k, v in options.items()}
-    options['model.cls_head.class_names'] = f'{data_dir}/label_map.txt'
+    options['test_dataloader.dataset.class_names'] = f'{data_dir}/label_map.txt'  # init_model's fallback
     return options
 
 
@@ -37,9 +38,33 @@ def test_closed_set_and_free_text(tiny_synthetic, tiny_checkpoint):
     assert sorted(name for name, _ in free) == sorted(labels)  # topk capped at the number of labels
     assert sum(score for _, score in free) == pytest.approx(1.0, abs=1e-4)
     assert [s for _, s in free] == sorted((s for _, s in free), reverse=True)
+    assert model.cls_head.class_names == load_class_names(f'{tiny_synthetic}/label_map.txt')  # left as it was
+    assert inference_video(model, video, topk=3) == closed
     # back to the closed set: the class text embeddings follow the class list
     again = inference_video(model, video, labels=[name for name, _ in closed], topk=3)
     assert {n for n, _ in again} == {n for n, _ in closed}
+
+
+def test_full_size_model_by_name_from_anywhere_without_dataset_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no configs/ and no data/ here
+    model = init_model('xclip/vit-b16-8f_k400')
+    head = model.cls_head
+    assert type(head).__name__ == 'TextPromptHead' and head.class_names == [] and model.dataset_meta == {}
+    assert model.cfg.filename.endswith(osp.join('configs', 'xclip', 'vit-b16-8f_k400.py'))
+    assert 190e6 < sum(p.numel() for p in model.parameters()) < 200e6  # X-CLIP B/16: 194.93M
+    with pytest.raises(FileNotFoundError, match='neither a file nor the name of a model-zoo entry'):
+        init_model('xclip/no-such-model')
+
+
+def test_class_names_come_with_the_checkpoint(tiny_synthetic, tiny_checkpoint, tmp_path):
+    names = [f'action {i}' for i in range(10)]
+    checkpoint = torch.load(tiny_checkpoint, map_location='cpu', weights_only=False)
+    checkpoint['meta']['dataset_meta'] = dict(classes=tuple(names))
+    path = str(tmp_path / 'with_classes.pth')
+    torch.save(checkpoint, path)
+    options = {k: v for k, v in _options(tiny_synthetic).items() if 'class_names' not in k}
+    model = init_model(XCLIP_QUICKSTART_CONFIG, path, cfg_options=options)
+    assert model.cls_head.class_names == names and list(model.dataset_meta['classes']) == names
 
 
 def test_fixed_head_takes_names_not_free_text(tiny_synthetic):

@@ -142,3 +142,40 @@ def test_weight_sync_check_hook_on_differing_ranks(tmp_path, monkeypatch):
     runner.logger.info.assert_not_called()
     WeightSyncCheckHook(strict=False).after_train(runner)
     assert 'weights differ between ranks' in runner.logger.error.call_args.args[0]
+
+
+# ---------------------------------------------------------------- ClassNamesHook
+
+
+def _loop(classes):
+    dataset = types.SimpleNamespace(metainfo=dict(classes=classes) if classes else {}, ann_file='list.txt')
+    return types.SimpleNamespace(dataloader=types.SimpleNamespace(dataset=dataset))
+
+
+def test_class_names_hook_follows_the_dataset_of_each_loop():
+    from videoalign.engine.hooks import ClassNamesHook
+    from videoalign.models.heads import TextPromptHead
+    head = TextPromptHead(in_channels=32, text_encoder=dict(type='CLIPTextEncoder', arch='tiny'))
+    runner = types.SimpleNamespace(model=types.SimpleNamespace(cls_head=head), train_loop=_loop(('a', 'b')),
+                                   val_loop=_loop(('a', 'b', 'c')), test_loop=_loop(('x', )))
+    hook = ClassNamesHook()
+    hook.before_train(runner)
+    assert head.class_names == ['a', 'b'] and head.num_classes == 2
+    hook.before_val(runner)
+    assert head.class_names == ['a', 'b', 'c']
+    hook.after_val(runner)
+    assert head.class_names == ['a', 'b']  # back to the training classes
+    hook.before_test(runner)
+    assert head.class_names == ['x']  # a zero-shot test scores the test set's classes
+    bare = TextPromptHead(in_channels=32, text_encoder=dict(type='CLIPTextEncoder', arch='tiny'))
+    runner = types.SimpleNamespace(model=types.SimpleNamespace(cls_head=bare), test_loop=_loop(None))
+    with pytest.raises(ValueError, match='neither the model nor the test dataset .*list.txt.* has any'):
+        hook.before_test(runner)
+
+
+def test_class_names_hook_checks_a_fixed_head():
+    from videoalign.engine.hooks import ClassNamesHook
+    head = types.SimpleNamespace(num_classes=3)
+    runner = types.SimpleNamespace(model=types.SimpleNamespace(cls_head=head), train_loop=_loop(('a', 'b')))
+    with pytest.raises(ValueError, match='declares 2 classes but the model.s SimpleNamespace has num_classes=3'):
+        ClassNamesHook().before_train(runner)

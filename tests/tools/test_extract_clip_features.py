@@ -56,9 +56,9 @@ _base_ = [{VIDEO_CONFIG!r}]
 model = dict(backbone=dict(arch={dict(ARCH, _delete_=True)!r},
                            init_cfg=dict(type='CLIPPretrained', checkpoint={clip_path!r},
                                          prefix='visual.')))
-train_dataloader = dict(dataset=dict(ann_file={tiny_synthetic + '/synthetic_train_list_videos.txt'!r},
+train_dataloader = dict(dataset=dict(class_names={tiny_synthetic + '/label_map.txt'!r}, ann_file={tiny_synthetic + '/synthetic_train_list_videos.txt'!r},
                                      data_prefix=dict(video={videos!r})))
-val_dataloader = dict(dataset=dict(ann_file={tiny_synthetic + '/synthetic_val_list_videos.txt'!r},
+val_dataloader = dict(dataset=dict(class_names={tiny_synthetic + '/label_map.txt'!r}, ann_file={tiny_synthetic + '/synthetic_val_list_videos.txt'!r},
                                    data_prefix=dict(video={videos!r})))
 test_dataloader = val_dataloader
 ''')
@@ -149,16 +149,15 @@ _base_ = [{FEATURE_CONFIG!r}]
 feature_root = {extracted['out_dir']!r}
 model = dict(
     neck=dict(num_frames=8, embed_dims=32, num_heads=2),
-    cls_head=dict(num_classes=10, in_channels=32, class_names={osp.join(data, 'label_map.txt')!r},
-                  text_encoder=dict(arch='tiny', init_cfg=None), prompt=dict(prefix=2, postfix=2)))
+    cls_head=dict(in_channels=32, text_encoder=dict(arch='tiny', init_cfg=None), prompt=dict(prefix=2, postfix=2)))
 train_pipeline = [dict(type='LoadFrameFeatures'), dict(type='RandomStrideSample', clip_len=8, num_clips=1),
                   dict(type='FrameFeatureDecode'), dict(type='PackActionInputs')]
 val_pipeline = [dict(type='LoadFrameFeatures'), dict(type='RandomStrideSample', clip_len=8, num_clips=5),
                 dict(type='FrameFeatureDecode'), dict(type='PackActionInputs')]
 loader = dict(batch_size=10, num_workers=0, persistent_workers=False)
-train_dataloader = dict(**loader, dataset=dict(ann_file={data + '/synthetic_train_list_videos.txt'!r},
+train_dataloader = dict(**loader, dataset=dict(class_names={data + '/label_map.txt'!r}, ann_file={data + '/synthetic_train_list_videos.txt'!r},
                                                data_prefix=dict(video=feature_root), pipeline=train_pipeline))
-val_dataloader = dict(**loader, dataset=dict(ann_file={data + '/synthetic_val_list_videos.txt'!r},
+val_dataloader = dict(**loader, dataset=dict(class_names={data + '/label_map.txt'!r}, ann_file={data + '/synthetic_val_list_videos.txt'!r},
                                              data_prefix=dict(video=feature_root), pipeline=val_pipeline))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=0.003))

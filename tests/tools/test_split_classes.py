@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 
-from videoalign.models.text import load_class_names
+from videoalign.datasets.class_names import load_class_names
 from videoalign.testing import REPO_ROOT
 
 _spec = importlib.util.spec_from_file_location('split_classes',

@@ -54,19 +54,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    from videoalign.datasets.class_names import resolve_class_names
     from videoalign.engine import load_config
     from videoalign.registry import MODELS
     from videoalign.utils import register_all_modules
 
     cfg = load_config(args.config, args.cfg_options)
-    head = cfg.model.get('cls_head') or {}
-    names = head.get('class_names')
-    if isinstance(names, str) and not os.path.isfile(names):
-        # FLOPs depend on the number of classes, not on their names: count without the dataset's class file
-        print(f'{names} not found: counting with {head.num_classes} placeholder class names')
-        head.class_names = [f'class {i}' for i in range(head.num_classes)]
     register_all_modules()
     model = MODELS.build(cfg.model)
+    head = getattr(model, 'cls_head', None)
+    if hasattr(head, 'set_class_names'):  # the FLOPs of a text-classifier head depend on the number of classes
+        names = cfg.test_dataloader.dataset.get('class_names')
+        if isinstance(names, str) and os.path.isfile(names):
+            head.set_class_names(resolve_class_names(names))
+        else:
+            print(f'counting {cfg.num_classes} classes (the num_classes of the config; the label map {names} is not '
+                  f'here)')
+            head.set_class_names([f'class {i}' for i in range(cfg.num_classes)])
     num_frames, height, width = args.shape if args.shape else shape_from_config(cfg)
     result = count_flops(
         model, view_input_shape(model, num_frames, height, width), stage=args.stage, warmup=not args.no_warmup)

@@ -29,7 +29,7 @@ except ModuleNotFoundError as error:
         raise
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from videoalign.models.text import load_class_names  # noqa: E402
+from videoalign.datasets.class_names import load_class_names  # noqa: E402
 
 
 def split_classes(num_classes: int, num_seen: int, seed: int) -> Tuple[List[int], List[int]]:

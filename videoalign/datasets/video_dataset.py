@@ -2,7 +2,7 @@
 import logging
 import os.path as osp
 from collections import defaultdict
-from typing import List, Optional, Set
+from typing import List, Optional, Sequence, Set, Union
 
 import numpy as np
 
@@ -10,6 +10,7 @@ from mmaction.datasets import VideoDataset as _MMActionVideoDataset
 from mmengine.logging import print_log
 
 from ..registry import DATASETS
+from .class_names import resolve_class_names
 
 SKIPPED_KEY = 'skipped_videos'
 
@@ -52,12 +53,17 @@ class VideoDataset(_MMActionVideoDataset):
       (``skipped_videos``), which :class:`~videoalign.engine.hooks.SkippedVideoHook` counts in the training log and
       :class:`~videoalign.evaluation.AccMetric` leaves out of the metrics. An error on a readable video is a bug
       in the pipeline and is raised as is.
+    - ``class_names`` (a label map, an ``id,name`` CSV or a list) become ``metainfo['classes']``: the Runner saves
+      them with every checkpoint, and :class:`~videoalign.engine.hooks.ClassNamesHook` gives them to a model that
+      scores class-name text.
     - ``num_shots`` keeps ``K`` videos per class, drawn with ``shot_seed`` (the same K, seed and list always give the
       same subset), for few-shot training.
 
     Args:
         ann_file (str): Path to the annotation file.
         pipeline (list): Data transforms.
+        class_names (Sequence[str] | str, optional): The names of the classes, label ``i`` naming the ``i``-th: a
+            list, or a label map (one name per line) or ``id,name`` CSV file. Defaults to None (no names).
         max_skips (int): How many unreadable videos in a row training skips before it gives up (validation and
             test skip any number). Defaults to 50.
         num_shots (int, optional): Keep this many videos of every class (few-shot). Defaults to None (all).
@@ -66,10 +72,12 @@ class VideoDataset(_MMActionVideoDataset):
             ``num_classes``, ``start_index``, ``modality``, ``test_mode``, ``delimiter``).
     """
 
-    def __init__(self, ann_file: str, pipeline: list, max_skips: int = 50, num_shots: Optional[int] = None,
-                 shot_seed: int = 0, **kwargs) -> None:
+    def __init__(self, ann_file: str, pipeline: list, class_names: Optional[Union[Sequence[str], str]] = None,
+                 max_skips: int = 50, num_shots: Optional[int] = None, shot_seed: int = 0, **kwargs) -> None:
         if num_shots is not None and num_shots < 1:
             raise ValueError(f'num_shots must be >= 1, got {num_shots}')
+        if class_names is not None:
+            kwargs['metainfo'] = dict(kwargs.get('metainfo') or {}, classes=tuple(resolve_class_names(class_names)))
         self.max_skips = max_skips
         self._unreadable: Set[int] = set()  # indices found unreadable (in this process)
         self.num_shots = num_shots

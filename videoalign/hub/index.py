@@ -151,6 +151,30 @@ def get_model_info(name: str) -> ModelEntry:
                    f'your own with {ENV_METAFILES} or videoalign.hub.register_metafile(path).')
 
 
+def get_config_path(name: str) -> str:
+    """The config file of an entry: its ``Config`` path, relative to the metafile's folder or to the root of the
+    model index (where ``model-index.yml`` is, in a source tree or an installed package), whichever exists.
+
+    Args:
+        name (str): An entry name or alias, e.g. ``'xclip/vit-b16-8f_k400'``.
+
+    Returns:
+        str: An absolute path.
+
+    Raises:
+        KeyError: If the name is unknown.
+        FileNotFoundError: If the entry has no config, or its config is not found.
+    """
+    entry = get_model_info(name)
+    if entry.config is None:
+        raise FileNotFoundError(f'{entry.name} has no Config in {entry.metafile}')
+    candidates = [osp.join(osp.dirname(entry.metafile), entry.config), osp.join(osp.dirname(MODEL_INDEX), entry.config)]
+    for path in candidates:
+        if osp.isfile(path):
+            return osp.abspath(path)
+    raise FileNotFoundError(f'{entry.name}: its config {entry.config} is not at {" nor ".join(candidates)}')
+
+
 def get_collection(name: str) -> Optional[Collection]:
     """The ``Collections`` entry of a name, or None."""
     return _load_index()[0].get(name)

@@ -61,21 +61,23 @@ def tiny_run_options(data_dir: str, max_epochs: int = 2, batch_size: int = 6,
     ]
     for split in ('train', 'val', 'test'):
         options += [f'{split}_dataloader.dataset.ann_file={data_dir}/synthetic_{split}_list_videos.txt',
+                    f'{split}_dataloader.dataset.class_names={data_dir}/label_map.txt',
                     f'{split}_dataloader.dataset.data_prefix.video={videos}',
                     f'{split}_dataloader.batch_size={batch_size}', f'{split}_dataloader.num_workers=0',
                     f'{split}_dataloader.persistent_workers=False']
     return ['--cfg-options'] + options
 
 
-def run_tool(args: List[str], env: Optional[Dict[str, str]] = None, timeout: int = 600,
-             check: bool = True) -> subprocess.CompletedProcess:
-    """Run a command from the repository root with videoalign importable and one thread per process.
+def run_tool(args: List[str], env: Optional[Dict[str, str]] = None, timeout: int = 600, check: bool = True,
+             cwd: str = REPO_ROOT) -> subprocess.CompletedProcess:
+    """Run a command (from the repository root by default) with videoalign importable and one thread per process.
 
     Args:
         args (list[str]): The command; a leading ``'python'`` is replaced by the running interpreter.
         env (dict, optional): Extra environment variables. Defaults to None.
         timeout (int): Seconds before the command is killed. Defaults to 600.
         check (bool): Raise ``AssertionError`` with the tail of the output if the command fails. Defaults to True.
+        cwd (str): The working directory. Defaults to the repository root.
 
     Returns:
         subprocess.CompletedProcess: The finished process, with ``stdout`` and ``stderr`` as text.
@@ -85,7 +87,7 @@ def run_tool(args: List[str], env: Optional[Dict[str, str]] = None, timeout: int
     full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
                     PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
     full_env.update(env or {})
-    proc = subprocess.run(args, cwd=REPO_ROOT, env=full_env, capture_output=True, encoding='utf-8', errors='replace',
+    proc = subprocess.run(args, cwd=cwd, env=full_env, capture_output=True, encoding='utf-8', errors='replace',
                           timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f'{" ".join(args)} exited with {proc.returncode}\n--- stdout\n{proc.stdout[-6000:]}'

@@ -20,6 +20,9 @@ ann_file_val = 'data/hmdb51/hmdb51_val_split_1_videos.txt'
 # No separate test set: evaluation on the split's held-out (val) list.
 ann_file_test = 'data/hmdb51/hmdb51_val_split_1_videos.txt'
 num_classes = 51
+# the class names, one per line in label order: the datasets declare them, and a model that scores class-name
+# text takes them from the data (see docs/architecture.md)
+class_names = 'data/hmdb51/hmdb51_classes.txt'
 
 # mmaction2 1.x convention: the io backend is passed to DecordInit.
 file_client_args = dict(io_backend='disk')
@@ -79,6 +82,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
         pipeline=train_pipeline))
@@ -89,6 +93,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline,
@@ -102,6 +107,7 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         pipeline=test_pipeline,

@@ -15,6 +15,9 @@ ann_file_val = 'data/kinetics400/kinetics400_val_list_videos.txt'
 # (as in every mmaction2 Kinetics config).
 ann_file_test = 'data/kinetics400/kinetics400_val_list_videos.txt'
 num_classes = 400
+# the class names, one per line in label order: the datasets declare them, and a model that scores class-name
+# text takes them from the data (see docs/architecture.md)
+class_names = 'data/kinetics400/label_map_k400.txt'
 
 # mmaction2 1.x convention: the io backend is passed to DecordInit.
 file_client_args = dict(io_backend='disk')
@@ -78,6 +81,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_train,
         data_prefix=dict(video=data_root),
         pipeline=train_pipeline))
@@ -88,6 +92,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
         pipeline=val_pipeline,
@@ -101,6 +106,7 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        class_names=class_names,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
         pipeline=test_pipeline,

@@ -19,10 +19,8 @@ model = dict(
         init_cfg=dict(type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='visual.')),
     neck=dict(type='TemporalTransformer', num_frames=num_frames, embed_dims=512, num_layers=1, num_heads=8),
     cls_head=dict(
-        type='LearnablePromptHead',
-        num_classes=51,
+        type='LearnablePromptHead',  # its class names come from the dataset (its class_names)
         in_channels=512,
-        class_names='data/hmdb51/hmdb51_classes.txt',
         text_encoder=dict(
             type='CLIPTextEncoder', arch=clip_arch,
             init_cfg=dict(type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='',

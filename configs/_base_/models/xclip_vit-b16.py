@@ -17,10 +17,8 @@ model = dict(
         init_cfg=dict(type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='visual.')),
     neck=dict(type='MultiframeIntegrationTransformer', num_frames=num_frames, embed_dims=512, num_layers=1),
     cls_head=dict(
-        type='TextPromptHead',
-        num_classes=400,
+        type='TextPromptHead',  # its class names come from the dataset (its class_names)
         in_channels=512,
-        class_names='data/kinetics400/label_map_k400.txt',
         text_encoder=dict(
             type='CLIPTextEncoder', arch=clip_arch,
             init_cfg=dict(type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='',

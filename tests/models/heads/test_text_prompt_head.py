@@ -297,13 +297,17 @@ def test_cache_made_under_inference_mode_is_usable_in_training():
     assert video.grad is not None
 
 
-def test_class_names_from_file_and_argument_errors(tmp_path):
+def test_class_names_are_data_and_argument_errors(tmp_path):
     path = tmp_path / 'labels.csv'
     path.write_text('id,name\n1,surfing\n0,abseiling\n')
-    head = _head(num_classes=None, class_names=str(path))
-    assert head.class_names == ['abseiling', 'surfing'] and head.num_classes == 2
-    head.set_class_names(str(path))
-    assert head.num_classes == 2
+    with pytest.raises(TypeError, match='got the file name .*labels.csv.*read by the dataset'):
+        _head(num_classes=None, class_names=str(path))  # a model builds without the dataset's files
+    head = _head(num_classes=None, class_names=None)
+    assert head.class_names == [] and head.num_classes == 0
+    with pytest.raises(RuntimeError, match='has no class names to score: they come from the dataset'):
+        head(torch.randn(2, DIM))
+    head.set_class_names(['abseiling', 'surfing'])
+    assert head.num_classes == 2 and head(torch.randn(3, DIM)).shape == (3, 2)
     with pytest.raises(ValueError, match='num_classes is 3 but class_names holds 4 names'):
         _head(num_classes=3)
     with pytest.raises(ValueError, match=r'in_channels \(16\) must equal the embed_dim of the text encoder \(32\)'):

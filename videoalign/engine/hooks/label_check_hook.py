@@ -6,6 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ...registry import HOOKS
+from .class_names_hook import dataset_classes
 
 
 def _leaf_datasets(dataset) -> Iterator:
@@ -44,9 +45,9 @@ def check_labels(dataset, num_classes: int, split: str) -> None:
             if bad:
                 where = f'{leaf.ann_file}:{info["lineno"]}' if 'lineno' in info else \
                     f'sample {index} ({info.get("filename", "")}) of {getattr(leaf, "ann_file", "the dataset")}'
-                raise ValueError(f'{where}: label {bad[0]} is not a class of the model, which has {num_classes} '
-                                 f'classes (labels 0 to {num_classes - 1}); fix the {split} annotation file, or set '
-                                 f'the model\'s num_classes to match the dataset')
+                raise ValueError(f'{where}: label {bad[0]} is not one of the {num_classes} classes (labels 0 to '
+                                 f'{num_classes - 1}); fix the {split} annotation file, or the class list or '
+                                 f'num_classes to match it')
 
 
 def model_num_classes(model) -> Optional[int]:
@@ -68,12 +69,15 @@ class LabelCheckHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_run(self, runner) -> None:
-        """Check the datasets of the loops this run has built."""
+        """Check the datasets of the loops this run has built: against the class list a dataset declares (a model
+        that scores class-name text takes it), else against the model's ``num_classes``."""
         num_classes = model_num_classes(runner.model)
-        if num_classes is None:
-            return
         for split in ('train', 'val', 'test'):
             loop = getattr(runner, f'_{split}_loop', None)
             dataloader = getattr(loop, 'dataloader', None)
-            if dataloader is not None:
-                check_labels(dataloader.dataset, num_classes, split)
+            if dataloader is None:
+                continue
+            classes = dataset_classes(dataloader.dataset)
+            count = len(classes) if classes else num_classes
+            if count:
+                check_labels(dataloader.dataset, count, split)

@@ -40,7 +40,9 @@ class VideoAlignRunner(Runner):
       nothing); ``resume=True`` without a checkpoint falls back past unreadable checkpoints to the newest loadable
       one, and warns loudly when the work dir holds none.
     - **One run per work dir**: training holds ``<work_dir>/.train.lock`` (:class:`WorkDirLock`).
-    - **Labels are checked** against the model's classes before any work (:class:`LabelCheckHook`).
+    - **Labels are checked** against the classes before any work (:class:`LabelCheckHook`), and **class names come
+      from the data**: a head that scores class-name text takes those of the dataset it runs on
+      (:class:`ClassNamesHook`).
     - **Testing can load strictly**: with ``load_strict = True`` (``tools/test.py``, unless ``--non-strict``) a
       ``load_from`` checkpoint whose keys do not fit the model is an error listing them.
     - The ``meta['config']`` string of a loaded checkpoint, which mmengine's ``resume`` would execute as a Python
@@ -69,6 +71,7 @@ class VideoAlignRunner(Runner):
             hooks.get('checkpoint', dict(type='CheckpointHook', interval=1)),
             ('CheckpointHook', 'mmengine.CheckpointHook'), SafeCheckpointHook)
         hooks.setdefault('label_check', dict(type='LabelCheckHook'))
+        hooks.setdefault('class_names', dict(type='ClassNamesHook'))
         super().register_default_hooks(hooks)
 
     def train(self) -> nn.Module:

@@ -7,7 +7,8 @@ import torch.nn as nn
 from mmaction.models.heads import BaseHead
 
 from videoalign.models.layers import scaled_cosine_similarity
-from videoalign.models.text import ClassTextBank, resolve_class_names
+from videoalign.datasets.class_names import check_class_names
+from videoalign.models.text import ClassTextBank
 from videoalign.registry import MODELS, TOKENIZERS
 from videoalign.structures import VideoFeatures
 
@@ -24,15 +25,19 @@ class ClassTextHead(BaseHead):
     Subclasses implement :meth:`class_embeddings` and register ``logit_scale``, the log of the inverse temperature,
     as a parameter or a buffer; they may override :meth:`text_embeddings` to make per-video class embeddings.
 
+    Class names are data, not a construction input: the head builds without them, and takes them from the dataset it
+    runs on (:class:`~videoalign.engine.hooks.ClassNamesHook`), from a checkpoint's ``meta['dataset_meta']``
+    (:func:`~videoalign.apis.init_model`) or from :meth:`set_class_names` (open-vocabulary inference).
+
     Loss and prediction are mmaction2's ``BaseHead``: hard or blended (mixup/cutmix) soft labels, label smoothing
     over ``num_classes`` (kept equal to the number of class names), and ``average_clips`` over the views of a video.
 
     Args:
-        num_classes (int, optional): Number of classes; must equal the number of class names. None means the number
-            of class names.
         in_channels (int): Width ``D`` of the video embedding; must equal the text encoder's ``embed_dim``.
-        class_names (Sequence[str] | str): The class names, or a label map / ``id,name`` CSV file to read them from.
         text_encoder (dict | nn.Module): The text encoder or its config; it maps token ids ``(N, L)`` to ``(N, D)``.
+        class_names (Sequence[str], optional): The class names. Defaults to None (set later).
+        num_classes (int, optional): Number of classes, a check: it must equal the number of class names. Defaults
+            to None (the number of class names, 0 without them).
         tokenizer (dict | Callable): The tokenizer or its config (in ``TOKENIZERS``). Defaults to
             ``dict(type='CLIPTokenizer')``.
         templates (str | Sequence[str]): The prompt templates of the bank (a named set or a list). Defaults to
@@ -50,10 +55,10 @@ class ClassTextHead(BaseHead):
     """
 
     def __init__(self,
-                 num_classes: Optional[int],
                  in_channels: int,
-                 class_names: Union[Sequence[str], str],
                  text_encoder: Union[dict, nn.Module],
+                 class_names: Optional[Sequence[str]] = None,
+                 num_classes: Optional[int] = None,
                  tokenizer: Union[dict, Callable[..., torch.Tensor]] = dict(type='CLIPTokenizer'),
                  templates: Union[str, Sequence[str]] = 'bare',
                  replace_underscores: bool = True,
@@ -64,11 +69,12 @@ class ClassTextHead(BaseHead):
                  average_clips: Optional[str] = 'prob',
                  init_cfg: Optional[Union[dict, List[dict]]] = None,
                  **kwargs) -> None:
-        names = resolve_class_names(class_names)
+        names = [] if class_names is None else check_class_names(class_names)
         if num_classes is None:
             num_classes = len(names)
         elif num_classes != len(names):
-            raise ValueError(f'num_classes is {num_classes} but class_names holds {len(names)} names')
+            raise ValueError(f'num_classes is {num_classes} but class_names holds {len(names)} names (class names '
+                             f'are data: give them to the dataset, and leave num_classes out)')
         super().__init__(
             num_classes, in_channels, loss_cls=loss_cls, average_clips=average_clips, init_cfg=init_cfg, **kwargs)
         self.text_encoder = MODELS.build(text_encoder) if isinstance(text_encoder, dict) else text_encoder
@@ -92,16 +98,16 @@ class ClassTextHead(BaseHead):
 
     @property
     def class_names(self) -> List[str]:
-        """The current class names (a copy)."""
+        """The current class names (a copy; empty before any are set)."""
         return self.text_bank.class_names
 
-    def set_class_names(self, class_names: Union[Sequence[str], str]) -> None:
-        """Switch to another class list (a list or a file); ``num_classes`` follows.
+    def set_class_names(self, class_names: Optional[Sequence[str]]) -> None:
+        """Switch to another class list; ``num_classes`` follows.
 
         Args:
-            class_names (Sequence[str] | str): The class names, or a label map / ``id,name`` CSV file.
+            class_names (Sequence[str], optional): The class names; None removes them.
         """
-        names = resolve_class_names(class_names)
+        names = [] if class_names is None else check_class_names(class_names)
         self.text_bank.set_class_names(names)
         self.num_classes = len(names)
 
@@ -138,6 +144,9 @@ class ClassTextHead(BaseHead):
         Returns:
             torch.Tensor: Logits of shape ``(B, K)``.
         """
+        if not self.num_classes:
+            raise RuntimeError(f'{type(self).__name__} has no class names to score: they come from the dataset (its '
+                               f'class_names), from the checkpoint (init_model) or from set_class_names([...])')
         features = VideoFeatures.wrap(feats, tensor_field='video_embeds')
         video = features.require('video_embeds', type(self).__name__)
         if video.dim() != 2 or video.shape[1] != self.in_channels:

@@ -58,11 +58,11 @@ class LearnablePromptHead(ClassTextHead):
     that subset is not implemented, so a list of more than 400 classes is scored in full.
 
     Args:
-        num_classes (int, optional): Number of classes; must equal the number of class names. None means the number
-            of class names.
         in_channels (int): Width ``D`` of the video embedding; must equal the text encoder's ``embed_dim``.
-        class_names (Sequence[str] | str): The class names, or a label map / ``id,name`` CSV file.
         text_encoder (dict | nn.Module): The CLIP text encoder or its config (``CLIPTextEncoder``); it is frozen.
+        class_names (Sequence[str], optional): The class names; usually left out, as they come from the data (see
+            :class:`ClassTextHead`). Defaults to None.
+        num_classes (int, optional): A check of the number of class names. Defaults to None.
         prompt (dict | LearnablePrompt): The learnable prompt or its config; ``context_length`` and ``width`` are
             filled in from the text encoder when missing from the config. Defaults to
             ``dict(type='LearnablePrompt', prefix=16, postfix=16)``.
@@ -78,10 +78,10 @@ class LearnablePromptHead(ClassTextHead):
     """
 
     def __init__(self,
-                 num_classes: Optional[int],
                  in_channels: int,
-                 class_names: Union[Sequence[str], str],
                  text_encoder: Union[dict, nn.Module],
+                 class_names: Optional[Sequence[str]] = None,
+                 num_classes: Optional[int] = None,
                  prompt: Union[dict, LearnablePrompt] = dict(type='LearnablePrompt', prefix=16, postfix=16),
                  tokenizer: Union[dict, Callable[..., torch.Tensor]] = dict(type='CLIPTokenizer'),
                  replace_underscores: bool = True,
@@ -93,10 +93,10 @@ class LearnablePromptHead(ClassTextHead):
         if temperature <= 0:
             raise ValueError(f'temperature must be positive, got {temperature}')
         super().__init__(
-            num_classes,
             in_channels,
-            class_names,
             text_encoder,
+            class_names=class_names,
+            num_classes=num_classes,
             tokenizer=tokenizer,
             templates='bare',  # the bank tokenizes the bare class names; the learned vectors surround them
             replace_underscores=replace_underscores,
@@ -118,13 +118,14 @@ class LearnablePromptHead(ClassTextHead):
                              f'match the text encoder (context_length {self.text_encoder.context_length}, width '
                              f'{self.text_encoder.width})')
         self.prompt = prompt
-        self.prompt.eot_indices(self.text_bank.tokens(), self.class_names)  # every class fits the prompt
+        if self.class_names:
+            self.prompt.eot_indices(self.text_bank.tokens(), self.class_names)  # every class fits the prompt
 
-    def set_class_names(self, class_names: Union[Sequence[str], str]) -> None:
-        """Switch to another class list (a list or a file); every class must fit the prompt.
+    def set_class_names(self, class_names: Optional[Sequence[str]]) -> None:
+        """Switch to another class list; every class must fit the prompt.
 
         Args:
-            class_names (Sequence[str] | str): The class names, or a label map / ``id,name`` CSV file.
+            class_names (Sequence[str], optional): The class names; None removes them.
 
         Raises:
             ValueError: Naming a class too long for the prompt (the class list is then left unchanged).
@@ -132,9 +133,10 @@ class LearnablePromptHead(ClassTextHead):
         previous = self.class_names
         super().set_class_names(class_names)
         try:
-            self.prompt.eot_indices(self.text_bank.tokens(), self.class_names)
+            if self.class_names:
+                self.prompt.eot_indices(self.text_bank.tokens(), self.class_names)
         except ValueError:
-            super().set_class_names(previous)
+            super().set_class_names(previous or None)
             raise
 
     def class_embeddings(self) -> torch.Tensor:

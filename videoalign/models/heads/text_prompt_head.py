@@ -29,13 +29,13 @@ class TextPromptHead(ClassTextHead):
     Loss and prediction are mmaction2's ``BaseHead`` (see :class:`ClassTextHead`).
 
     Args:
-        num_classes (int, optional): Number of classes; must equal the number of class names. None means the number
-            of class names.
         in_channels (int): Width ``D`` of the video embedding; must equal the text encoder's ``embed_dim``.
-        class_names (Sequence[str] | str): The class names, or a label map / ``id,name`` CSV file to read them from.
         text_encoder (dict | nn.Module): The text encoder or its config, e.g.
             ``dict(type='CLIPTextEncoder', arch='ViT-B/16', init_cfg=dict(type='CLIPPretrained', checkpoint=...))``.
             It maps token ids ``(N, L)`` to ``(N, D)``.
+        class_names (Sequence[str], optional): The class names; usually left out, as they come from the data (see
+            :class:`ClassTextHead`). Defaults to None.
+        num_classes (int, optional): A check of the number of class names. Defaults to None.
         tokenizer (dict | Callable): The tokenizer or its config (in ``TOKENIZERS``). Defaults to
             ``dict(type='CLIPTokenizer')``.
         templates (str | Sequence[str]): A named template set (``'bare'``, ``'video'``, ``'ensemble'``, ...) or
@@ -61,10 +61,10 @@ class TextPromptHead(ClassTextHead):
     """
 
     def __init__(self,
-                 num_classes: Optional[int],
                  in_channels: int,
-                 class_names: Union[Sequence[str], str],
                  text_encoder: Union[dict, nn.Module],
+                 class_names: Optional[Sequence[str]] = None,
+                 num_classes: Optional[int] = None,
                  tokenizer: Union[dict, Callable[..., torch.Tensor]] = dict(type='CLIPTokenizer'),
                  templates: Union[str, Sequence[str]] = 'bare',
                  replace_underscores: bool = True,
@@ -79,10 +79,10 @@ class TextPromptHead(ClassTextHead):
                  init_cfg: Optional[Union[dict, List[dict]]] = None,
                  **kwargs) -> None:
         super().__init__(
-            num_classes,
             in_channels,
-            class_names,
             text_encoder,
+            class_names=class_names,
+            num_classes=num_classes,
             tokenizer=tokenizer,
             templates=templates,
             replace_underscores=replace_underscores,

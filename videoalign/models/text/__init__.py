@@ -1,6 +1,6 @@
-"""Text side: CLIP's text encoder and tokenizer, class names, prompt templates the class text-embedding cache and
-X-CLIP's video-specific prompt generator and Efficient-Prompt's learnable prompt."""
-from .class_names import load_class_names, resolve_class_names
+"""Text side: CLIP's text encoder and tokenizer, prompt templates, the class text-embedding cache, X-CLIP's
+video-specific prompt generator and Efficient-Prompt's learnable prompt. (Class names are data: they are read by
+:mod:`videoalign.datasets.class_names`.)"""
 from .class_text_bank import ClassTextBank
 from .clip_text_encoder import CLIPTextEncoder
 from .learnable_prompt import LearnablePrompt
@@ -10,5 +10,5 @@ from .video_specific_prompt import VideoSpecificPrompt
 
 __all__ = [
     'CLIPTextEncoder', 'CLIPTokenizer', 'ClassTextBank', 'TEMPLATES', 'format_prompts', 'get_templates',
-    'load_class_names', 'resolve_class_names', 'VideoSpecificPrompt', 'LearnablePrompt'
+    'VideoSpecificPrompt', 'LearnablePrompt'
 ]

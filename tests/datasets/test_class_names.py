@@ -1,7 +1,7 @@
-"""Tests of reading class names (label maps, id,name CSVs) and of prompt templates."""
+"""Tests of reading class names: label maps and id,name CSVs."""
 import pytest
 
-from videoalign.models.text import TEMPLATES, format_prompts, get_templates, load_class_names, resolve_class_names
+from videoalign.datasets.class_names import check_class_names, load_class_names, resolve_class_names
 
 
 def _write(tmp_path, name: str, text: str) -> str:
@@ -72,24 +72,7 @@ def test_resolve_class_names(tmp_path):
         resolve_class_names([])
     with pytest.raises(TypeError, match=r'class_names\[1\]'):
         resolve_class_names(['a', 3])
-    with pytest.raises(TypeError, match='list of str or a file path'):
+    with pytest.raises(TypeError, match='must be a list of str'):
         resolve_class_names(5)
-
-
-def test_templates_and_prompts():
-    assert get_templates('bare') == ['{}']
-    assert get_templates('video') == ['a video of a person {}.']
-    assert 8 <= len(TEMPLATES['ensemble']) <= 16
-    assert all(t.count('{}') == 1 for templates in TEMPLATES.values() for t in templates)
-    assert format_prompts(['playing_guitar', 'abseiling'], 'video') == [['a video of a person playing guitar.'],
-                                                                        ['a video of a person abseiling.']]
-    assert format_prompts(['playing_guitar'], ['{}', 'a {}!'],
-                          replace_underscores=False) == [['playing_guitar', 'a playing_guitar!']]
-    prompts = format_prompts(['x', 'y', 'z'], 'ensemble')
-    assert len(prompts) == 3 and all(len(p) == len(TEMPLATES['ensemble']) for p in prompts)
-    with pytest.raises(KeyError, match='unknown template set'):
-        get_templates('nope')
-    with pytest.raises(ValueError, match='exactly one'):
-        get_templates(['no placeholder'])
-    with pytest.raises(ValueError, match='empty'):
-        get_templates([])
+    with pytest.raises(TypeError, match="got the file name 'l.txt'; a label map is read by the dataset"):
+        check_class_names('l.txt')

@@ -109,24 +109,24 @@ def load_class_names(path: Union[str, os.PathLike]) -> List[str]:
     return names
 
 
-def resolve_class_names(class_names: Union[Sequence[str], str, os.PathLike]) -> List[str]:
-    """Class names given directly or as a file to read with :func:`load_class_names`.
+def check_class_names(class_names: Sequence[str]) -> List[str]:
+    """Check a list of class names (not a file): a non-empty sequence of non-empty str.
 
     Args:
-        class_names (Sequence[str] | str | os.PathLike): The names (a list or tuple of str), or the path of a label
-            map or ``id,name`` CSV. A str is always a path.
+        class_names (Sequence[str]): The names.
 
     Returns:
         list[str]: The class names (a new list).
 
     Raises:
-        TypeError: If ``class_names`` is neither a path nor a sequence of str.
+        TypeError: If ``class_names`` is a str or path (a file is read by the dataset, not here) or holds a non-str.
         ValueError: If the sequence is empty or holds an empty name.
     """
     if isinstance(class_names, (str, os.PathLike)):
-        return load_class_names(class_names)
+        raise TypeError(f'class names are a list of str, got the file name {os.fspath(class_names)!r}; a label map is '
+                        f'read by the dataset (VideoDataset(class_names=...)) or load_class_names')
     if not isinstance(class_names, Sequence):
-        raise TypeError(f'class_names must be a list of str or a file path, got {type(class_names).__name__}')
+        raise TypeError(f'class_names must be a list of str, got {type(class_names).__name__}')
     names = list(class_names)
     if not names:
         raise ValueError('class_names is empty')
@@ -136,3 +136,18 @@ def resolve_class_names(class_names: Union[Sequence[str], str, os.PathLike]) -> 
         if not name.strip():
             raise ValueError(f'class_names[{i}] is empty')
     return names
+
+
+def resolve_class_names(class_names: Union[Sequence[str], str, os.PathLike]) -> List[str]:
+    """Class names given directly (checked by :func:`check_class_names`) or as a file (:func:`load_class_names`).
+
+    Args:
+        class_names (Sequence[str] | str | os.PathLike): The names, or the path of a label map or ``id,name`` CSV.
+            A str is always a path.
+
+    Returns:
+        list[str]: The class names (a new list).
+    """
+    if isinstance(class_names, (str, os.PathLike)):
+        return load_class_names(class_names)
+    return check_class_names(class_names)
