@@ -24,14 +24,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('video', help='video file')
     parser.add_argument('--config', required=True, help='model config file')
     parser.add_argument('--checkpoint', help='checkpoint file or URL')
-    parser.add_argument('--labels', nargs='+',
-                        help='free-text labels to score (open vocabulary); for a model with a fixed set of classes, '
-                        'the names of its classes in order')
+    parser.add_argument(
+        '--labels',
+        nargs='+',
+        help='free-text labels to score (open vocabulary); for a model with a fixed set of classes, '
+        'the names of its classes in order')
     parser.add_argument('--label-file', help='file of labels, one per line or id,name CSV (instead of --labels)')
     parser.add_argument('--topk', type=int, default=5, help='how many labels to print')
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
-    parser.add_argument('--non-strict', action='store_true',
-                        help='load a checkpoint whose keys do not all fit the model (by default an error)')
+    parser.add_argument(
+        '--non-strict',
+        action='store_true',
+        help='load a checkpoint whose keys do not all fit the model (by default an error)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config settings')
     return parser.parse_args()
 
@@ -42,8 +46,8 @@ def main() -> None:
     if args.label_file:
         from videoalign.datasets.class_names import load_class_names
         labels = load_class_names(args.label_file)
-    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options,
-                       strict=not args.non_strict)
+    model = init_model(
+        args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options, strict=not args.non_strict)
     results = inference_video(model, args.video, labels=labels, topk=args.topk)
     print(f'top-{len(results)} for {args.video}:')
     for rank, (label, score) in enumerate(results, 1):

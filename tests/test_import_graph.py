@@ -82,8 +82,11 @@ def _under(module: str, package: str) -> bool:
 
 def test_no_import_cycle():
     # a package's __init__ importing its own modules is not a cycle of the code: leave those edges out
-    graph = {name: {m for m in deps if not (_under(name, m) and m != 'videoalign')}
-             for name, deps in import_graph().items()}
+    graph = {
+        name: {m
+               for m in deps if not (_under(name, m) and m != 'videoalign')}
+        for name, deps in import_graph().items()
+    }
     assert _cycle(graph) == []
 
 

@@ -209,8 +209,7 @@ def write_plugins(root: Path) -> None:
 def write_config(root: Path, backbone: str = 'MyTinyBackbone', imports: tuple = ('my_plugins', )) -> str:
     """Write a config inheriting the quick-start one with the plugin model, and return its path."""
     path = root / 'my_plugin_config.py'
-    path.write_text(
-        CONFIG.substitute(imports=repr(list(imports)), base=repr(R3D_CONFIG), backbone=repr(backbone)))
+    path.write_text(CONFIG.substitute(imports=repr(list(imports)), base=repr(R3D_CONFIG), backbone=repr(backbone)))
     return str(path)
 
 

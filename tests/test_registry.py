@@ -15,8 +15,14 @@ import videoalign.registry as registry
 
 TINY_RECOGNIZER = dict(
     type='Recognizer3D',
-    backbone=dict(type='ResNet3d', depth=18, base_channels=4, pretrained=None, pretrained2d=False,
-                  inflate=(0, 0, 0, 0), norm_eval=False),
+    backbone=dict(
+        type='ResNet3d',
+        depth=18,
+        base_channels=4,
+        pretrained=None,
+        pretrained2d=False,
+        inflate=(0, 0, 0, 0),
+        norm_eval=False),
     cls_head=dict(type='I3DHead', num_classes=3, in_channels=32, average_clips='prob'),
     data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW'))
 
@@ -73,8 +79,8 @@ def test_build_mmaction_recognizer_from_videoalign_scope(videoalign_scope):
     assert _qualname(type(model)) == 'mmaction.models.recognizers.recognizer3d.Recognizer3D'
     assert model.cls_head.num_classes == 3
     model.eval()
-    data = dict(inputs=[torch.zeros(1, 3, 4, 32, 32, dtype=torch.uint8)],
-                data_samples=[ActionDataSample().set_gt_label(2)])
+    data = dict(
+        inputs=[torch.zeros(1, 3, 4, 32, 32, dtype=torch.uint8)], data_samples=[ActionDataSample().set_gt_label(2)])
     with torch.no_grad():
         predictions = model.test_step(data)
     assert len(predictions) == 1
@@ -102,9 +108,13 @@ def test_mmaction_and_mmengine_components_resolve(videoalign_scope):
 
 
 def test_build_swin_without_pretrained(videoalign_scope):
-    backbone = registry.MODELS.build(dict(type='SwinTransformer3D', arch=dict(embed_dims=8, depths=[1, 1, 1, 1],
-                                                                                num_heads=[1, 1, 1, 1]),
-                                          pretrained=None, patch_size=(2, 4, 4), window_size=(2, 2, 2)))
+    backbone = registry.MODELS.build(
+        dict(
+            type='SwinTransformer3D',
+            arch=dict(embed_dims=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1]),
+            pretrained=None,
+            patch_size=(2, 4, 4),
+            window_size=(2, 2, 2)))
     assert type(backbone).__module__ == 'mmaction.models.backbones.swin'  # patched in place by videoalign.compat
     backbone.init_weights()  # mmaction2's class fails here with pretrained=None and pretrained2d=True
     out = backbone(torch.zeros(1, 3, 4, 32, 32))

@@ -26,11 +26,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the directory to save the file containing evaluation metrics')
     parser.add_argument('--dump', type=str, help='dump predictions to a pickle file for offline evaluation')
     parser.add_argument(
-        '--non-strict', action='store_true',
+        '--non-strict',
+        action='store_true',
         help='load a checkpoint whose keys do not all fit the model (by default missing or unexpected keys are an '
         'error)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, as key=value pairs; e.g. test_dataloader.batch_size=4')
     parser.add_argument('--show-dir', help='directory where the visualised samples are saved')
     parser.add_argument('--show', action='store_true', help='show the visualised samples in a window')

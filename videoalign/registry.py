@@ -41,12 +41,13 @@ __all__ = [
     'INFERENCERS', 'FUNCTIONS', 'TOKENIZERS', 'CONVERTERS'
 ]
 
-
 #: The videoalign registrations that take the name of an mmaction2 component, and why.
 OVERRIDES = {
-    ('DATASETS', 'VideoDataset'): 'the same annotation format, plus errors that name file:line, unreadable videos '
+    ('DATASETS', 'VideoDataset'):
+    'the same annotation format, plus errors that name file:line, unreadable videos '
     'reported and skipped instead of fatal, line numbers for the label check, few-shot subsets (num_shots)',
-    ('METRICS', 'AccMetric'): 'the same metrics; the stand-ins of unreadable videos are left out and counted, and '
+    ('METRICS', 'AccMetric'):
+    'the same metrics; the stand-ins of unreadable videos are left out and counted, and '
     'predictions are scored in float32 (bf16 runs)',
 }
 
@@ -57,8 +58,8 @@ def _child(name: str, parent: Registry, *locations: str) -> Registry:
 
 
 RUNNERS = _child('runner', MMACTION_RUNNERS, 'videoalign.engine', 'mmaction.engine.runner')
-RUNNER_CONSTRUCTORS = _child(
-    'runner constructor', MMACTION_RUNNER_CONSTRUCTORS, 'videoalign.engine', 'mmaction.engine.runner')
+RUNNER_CONSTRUCTORS = _child('runner constructor', MMACTION_RUNNER_CONSTRUCTORS, 'videoalign.engine',
+                             'mmaction.engine.runner')
 LOOPS = _child('loop', MMACTION_LOOPS, 'videoalign.engine', 'mmaction.engine.runner')
 HOOKS = _child('hook', MMACTION_HOOKS, 'videoalign.engine', 'mmaction.engine.hooks')
 
@@ -68,8 +69,7 @@ TRANSFORMS = _child('transform', MMACTION_TRANSFORMS, 'videoalign.datasets', 'mm
 
 MODELS = _child('model', MMACTION_MODELS, 'videoalign.models', 'mmaction.models')
 MODEL_WRAPPERS = _child('model_wrapper', MMACTION_MODEL_WRAPPERS, 'videoalign.models', 'mmaction.models')
-WEIGHT_INITIALIZERS = _child('weight initializer', MMACTION_WEIGHT_INITIALIZERS, 'videoalign.models',
-                             'mmaction.models')
+WEIGHT_INITIALIZERS = _child('weight initializer', MMACTION_WEIGHT_INITIALIZERS, 'videoalign.models', 'mmaction.models')
 TASK_UTILS = _child('task util', MMACTION_TASK_UTILS, 'videoalign.models', 'mmaction.models')
 # mmaction2's tokenizer registry has no parent; videoalign's is its child so mmaction2's tokenizers stay reachable.
 TOKENIZERS = _child('tokenizer', MMACTION_TOKENIZER, 'videoalign.models', 'mmaction.models')

@@ -50,8 +50,10 @@ test_pipeline = [
 # no label map in the K400 one's place: the classes are numbered (give class_names to name them)
 train_dataloader = dict(
     dataset=dict(class_names=None, ann_file=ann_file_train, data_prefix=dict(video=data_root), pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(class_names=None, ann_file=ann_file_val, data_prefix=dict(video=data_root), pipeline=val_pipeline))
-test_dataloader = dict(dataset=dict(class_names=None, ann_file=ann_file_test, data_prefix=dict(video=data_root), pipeline=test_pipeline))
+val_dataloader = dict(
+    dataset=dict(class_names=None, ann_file=ann_file_val, data_prefix=dict(video=data_root), pipeline=val_pipeline))
+test_dataloader = dict(
+    dataset=dict(class_names=None, ann_file=ann_file_test, data_prefix=dict(video=data_root), pipeline=test_pipeline))
 
 max_epochs = 50
 train_cfg = dict(max_epochs=max_epochs)

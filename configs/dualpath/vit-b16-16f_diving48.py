@@ -15,27 +15,46 @@ train_pipeline = [
     dict(type='RandomResizedCrop', area_range=(0.08, 1.0), aspect_ratio_range=(3 / 4, 4 / 3)),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='RandomErasing', erase_prob=0.1, mode='rand', fill_color=[123.675, 116.28, 103.53],
-         fill_std=[58.395, 57.12, 57.375]),
+    dict(
+        type='RandomErasing',
+        erase_prob=0.1,
+        mode='rand',
+        fill_color=[123.675, 116.28, 103.53],
+        fill_std=[58.395, 57.12, 57.375]),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
 # no label map in the K400 one's place: the classes are numbered (give class_names to name them)
 train_dataloader = dict(
     batch_size=43,
-    dataset=dict(class_names=None, ann_file='data/diving48/diving48_train_list_videos.txt',
-                 data_prefix=dict(video='data/diving48/videos'), pipeline=train_pipeline))
+    dataset=dict(
+        class_names=None,
+        ann_file='data/diving48/diving48_train_list_videos.txt',
+        data_prefix=dict(video='data/diving48/videos'),
+        pipeline=train_pipeline))
 val_dataloader = dict(
-    dataset=dict(class_names=None, ann_file='data/diving48/diving48_val_list_videos.txt', data_prefix=dict(video='data/diving48/videos')))
+    dataset=dict(
+        class_names=None,
+        ann_file='data/diving48/diving48_val_list_videos.txt',
+        data_prefix=dict(video='data/diving48/videos')))
 test_dataloader = dict(
-    dataset=dict(class_names=None, ann_file='data/diving48/diving48_val_list_videos.txt', data_prefix=dict(video='data/diving48/videos')))
+    dataset=dict(
+        class_names=None,
+        ann_file='data/diving48/diving48_val_list_videos.txt',
+        data_prefix=dict(video='data/diving48/videos')))
 
 optim_wrapper = dict(optimizer=dict(lr=7e-4 * 129 / 256))
 max_epochs = 50
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0, end=3, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 3, eta_min=0, by_epoch=True, begin=3, end=max_epochs,
-         convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 3,
+        eta_min=0,
+        by_epoch=True,
+        begin=3,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 auto_scale_lr = dict(base_batch_size=129)

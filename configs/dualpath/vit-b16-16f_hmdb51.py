@@ -16,26 +16,45 @@ train_pipeline = [
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     # the official per-pixel normal noise (mode 'pixel' on normalised frames) is ImageNet mean + std * N(0, 1)
-    dict(type='RandomErasing', erase_prob=0.5, mode='rand', fill_color=[123.675, 116.28, 103.53],
-         fill_std=[58.395, 57.12, 57.375]),
+    dict(
+        type='RandomErasing',
+        erase_prob=0.5,
+        mode='rand',
+        fill_color=[123.675, 116.28, 103.53],
+        fill_std=[58.395, 57.12, 57.375]),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
 ]
 train_dataloader = dict(
     batch_size=32,
-    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_train_split_1_videos.txt', data_prefix=dict(video='data/hmdb51/videos'),
-                 pipeline=train_pipeline))
+    dataset=dict(
+        class_names='data/hmdb51/hmdb51_classes.txt',
+        ann_file='data/hmdb51/hmdb51_train_split_1_videos.txt',
+        data_prefix=dict(video='data/hmdb51/videos'),
+        pipeline=train_pipeline))
 val_dataloader = dict(
-    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt', data_prefix=dict(video='data/hmdb51/videos')))
+    dataset=dict(
+        class_names='data/hmdb51/hmdb51_classes.txt',
+        ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt',
+        data_prefix=dict(video='data/hmdb51/videos')))
 test_dataloader = dict(
-    dataset=dict(class_names='data/hmdb51/hmdb51_classes.txt', ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt', data_prefix=dict(video='data/hmdb51/videos')))
+    dataset=dict(
+        class_names='data/hmdb51/hmdb51_classes.txt',
+        ann_file='data/hmdb51/hmdb51_val_split_1_videos.txt',
+        data_prefix=dict(video='data/hmdb51/videos')))
 
 optim_wrapper = dict(optimizer=dict(lr=0.03 * 96 / 256))
 max_epochs = 50
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0, end=3, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 3, eta_min=0, by_epoch=True, begin=3, end=max_epochs,
-         convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 3,
+        eta_min=0,
+        by_epoch=True,
+        begin=3,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 auto_scale_lr = dict(base_batch_size=96)

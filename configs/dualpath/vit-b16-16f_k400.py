@@ -24,8 +24,13 @@ train_pipeline = [
 # validation during training: one clip at the centre, short side 224, centre crop
 val_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=1, test_mode=True,
-         out_of_bound_opt='repeat_last'),
+    dict(
+        type='SampleFrames',
+        clip_len=num_frames,
+        frame_interval=4,
+        num_clips=1,
+        test_mode=True,
+        out_of_bound_opt='repeat_last'),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='CenterCrop', crop_size=224),
@@ -35,8 +40,13 @@ val_pipeline = [
 # final test: 3 temporal views x 1 centre crop (short side 224), logits averaged by the head
 test_pipeline = [
     dict(type='DecordInit', io_backend='disk'),
-    dict(type='SampleFrames', clip_len=num_frames, frame_interval=4, num_clips=3, test_mode=True,
-         out_of_bound_opt='repeat_last'),
+    dict(
+        type='SampleFrames',
+        clip_len=num_frames,
+        frame_interval=4,
+        num_clips=3,
+        test_mode=True,
+        out_of_bound_opt='repeat_last'),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='CenterCrop', crop_size=224),
@@ -63,8 +73,14 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0, end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=0, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min=0,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 # --auto-scale-lr rescales lr linearly to the actual total batch, as the official blr rule does
 auto_scale_lr = dict(enable=False, base_batch_size=128)

@@ -3,11 +3,11 @@
 # --num_iterations 1100`). The official code reads cached CLIP frame features; this config decodes the videos and runs
 # the frozen CLIP ViT on the fly (same model, same sampling); vit-b16-16f_hmdb51-features.py trains on cached features.
 # No accuracy is published for this recipe (see README.md).
-_base_ = ['../_base_/models/efficient_prompt_vit-b16.py', '../_base_/datasets/hmdb51.py',
-          '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/efficient_prompt_vit-b16.py', '../_base_/datasets/hmdb51.py', '../_base_/default_runtime.py'
+]
 
 num_frames = {{_base_.num_frames}}  # the frames of a clip, as the backbone takes them
-
 
 # 16 consecutive frames of the video subsampled at a random rate of 1, 1/2, 1/3 or 1/4; a single centre crop after a
 # bicubic resize of the short side to 224, no augmentation (the official features come from one centre crop).

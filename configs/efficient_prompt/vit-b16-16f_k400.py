@@ -4,11 +4,17 @@
 _base_ = ['./vit-b16-16f_hmdb51.py']
 
 train_dataloader = dict(
-    dataset=dict(class_names='data/kinetics400/label_map_k400.txt', ann_file='data/kinetics400/kinetics400_train_list_videos.txt',
-                 data_prefix=dict(video='data/kinetics400/videos_train')))
+    dataset=dict(
+        class_names='data/kinetics400/label_map_k400.txt',
+        ann_file='data/kinetics400/kinetics400_train_list_videos.txt',
+        data_prefix=dict(video='data/kinetics400/videos_train')))
 val_dataloader = dict(
-    dataset=dict(class_names='data/kinetics400/label_map_k400.txt', ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
-                 data_prefix=dict(video='data/kinetics400/videos_val')))
+    dataset=dict(
+        class_names='data/kinetics400/label_map_k400.txt',
+        ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
+        data_prefix=dict(video='data/kinetics400/videos_val')))
 test_dataloader = dict(
-    dataset=dict(class_names='data/kinetics400/label_map_k400.txt', ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
-                 data_prefix=dict(video='data/kinetics400/videos_val')))
+    dataset=dict(
+        class_names='data/kinetics400/label_map_k400.txt',
+        ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
+        data_prefix=dict(video='data/kinetics400/videos_val')))

@@ -4,8 +4,17 @@
 _base_ = ['./vit-b16-16f_hmdb51.py']
 
 train_dataloader = dict(
-    dataset=dict(class_names='data/ucf101/ucf101_classes.txt', ann_file='data/ucf101/ucf101_train_split_1_videos.txt', data_prefix=dict(video='data/ucf101/videos')))
+    dataset=dict(
+        class_names='data/ucf101/ucf101_classes.txt',
+        ann_file='data/ucf101/ucf101_train_split_1_videos.txt',
+        data_prefix=dict(video='data/ucf101/videos')))
 val_dataloader = dict(
-    dataset=dict(class_names='data/ucf101/ucf101_classes.txt', ann_file='data/ucf101/ucf101_val_split_1_videos.txt', data_prefix=dict(video='data/ucf101/videos')))
+    dataset=dict(
+        class_names='data/ucf101/ucf101_classes.txt',
+        ann_file='data/ucf101/ucf101_val_split_1_videos.txt',
+        data_prefix=dict(video='data/ucf101/videos')))
 test_dataloader = dict(
-    dataset=dict(class_names='data/ucf101/ucf101_classes.txt', ann_file='data/ucf101/ucf101_val_split_1_videos.txt', data_prefix=dict(video='data/ucf101/videos')))
+    dataset=dict(
+        class_names='data/ucf101/ucf101_classes.txt',
+        ann_file='data/ucf101/ucf101_val_split_1_videos.txt',
+        data_prefix=dict(video='data/ucf101/videos')))

@@ -7,6 +7,12 @@
 _base_ = ['./vit-b16-16f_hmdb51.py']
 
 split_dir = 'data/hmdb51/zeroshot_split_0'
-train_dataloader = dict(dataset=dict(class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/hmdb51_train_split_1_videos_seen.txt'))
-val_dataloader = dict(dataset=dict(class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/hmdb51_val_split_1_videos_seen.txt'))
-test_dataloader = dict(dataset=dict(class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/hmdb51_val_split_1_videos_seen.txt'))
+train_dataloader = dict(
+    dataset=dict(
+        class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/hmdb51_train_split_1_videos_seen.txt'))
+val_dataloader = dict(
+    dataset=dict(
+        class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/hmdb51_val_split_1_videos_seen.txt'))
+test_dataloader = dict(
+    dataset=dict(
+        class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/hmdb51_val_split_1_videos_seen.txt'))

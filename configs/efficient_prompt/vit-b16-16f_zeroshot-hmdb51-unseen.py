@@ -6,4 +6,6 @@
 _base_ = ['./vit-b16-16f_zeroshot-hmdb51-seen.py']
 
 split_dir = 'data/hmdb51/zeroshot_split_0'
-test_dataloader = dict(dataset=dict(class_names=split_dir + '/unseen_classes.txt', ann_file=split_dir + '/hmdb51_val_split_1_videos_unseen.txt'))
+test_dataloader = dict(
+    dataset=dict(
+        class_names=split_dir + '/unseen_classes.txt', ann_file=split_dir + '/hmdb51_val_split_1_videos_unseen.txt'))

@@ -6,6 +6,12 @@
 _base_ = ['./vit-b16-16f_ucf101.py']
 
 split_dir = 'data/ucf101/zeroshot_split_0'
-train_dataloader = dict(dataset=dict(class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/ucf101_train_split_1_videos_seen.txt'))
-val_dataloader = dict(dataset=dict(class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/ucf101_val_split_1_videos_seen.txt'))
-test_dataloader = dict(dataset=dict(class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/ucf101_val_split_1_videos_seen.txt'))
+train_dataloader = dict(
+    dataset=dict(
+        class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/ucf101_train_split_1_videos_seen.txt'))
+val_dataloader = dict(
+    dataset=dict(
+        class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/ucf101_val_split_1_videos_seen.txt'))
+test_dataloader = dict(
+    dataset=dict(
+        class_names=split_dir + '/seen_classes.txt', ann_file=split_dir + '/ucf101_val_split_1_videos_seen.txt'))

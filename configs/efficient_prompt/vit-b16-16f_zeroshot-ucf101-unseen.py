@@ -4,4 +4,6 @@
 _base_ = ['./vit-b16-16f_zeroshot-ucf101-seen.py']
 
 split_dir = 'data/ucf101/zeroshot_split_0'
-test_dataloader = dict(dataset=dict(class_names=split_dir + '/unseen_classes.txt', ann_file=split_dir + '/ucf101_val_split_1_videos_unseen.txt'))
+test_dataloader = dict(
+    dataset=dict(
+        class_names=split_dir + '/unseen_classes.txt', ann_file=split_dir + '/ucf101_val_split_1_videos_unseen.txt'))

@@ -26,8 +26,7 @@ model = dict(
         dropout_ratio=0.2,
         average_clips='prob'),
     data_preprocessor=dict(
-        type='ActionDataPreprocessor', mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0],
-        format_shape='NCTHW'))
+        type='ActionDataPreprocessor', mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0], format_shape='NCTHW'))
 
 max_epochs = 20
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=5)
@@ -36,17 +35,20 @@ test_cfg = dict(type='TestLoop')
 
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=1e-5, by_epoch=True, begin=1, end=max_epochs,
-         convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 1,
+        eta_min=1e-5,
+        by_epoch=True,
+        begin=1,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
-    clip_grad=dict(max_norm=10, norm_type=2))
+optim_wrapper = dict(optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05), clip_grad=dict(max_norm=10, norm_type=2))
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 
 default_hooks = dict(
-    logger=dict(interval=5),
-    checkpoint=dict(interval=5, save_best='acc/top1', rule='greater', max_keep_ckpts=2))
+    logger=dict(interval=5), checkpoint=dict(interval=5, save_best='acc/top1', rule='greater', max_keep_ckpts=2))
 # check at the end that all ranks hold the same weights (a no-op on one process)
 custom_hooks = [dict(type='SkippedVideoHook'), dict(type='WeightSyncCheckHook')]
 randomness = dict(seed=0, deterministic=False)

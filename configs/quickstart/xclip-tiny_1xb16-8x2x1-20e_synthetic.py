@@ -39,8 +39,14 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min=1e-5, by_epoch=True, begin=1, end=max_epochs,
-         convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 1,
+        eta_min=1e-5,
+        by_epoch=True,
+        begin=1,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
@@ -50,7 +56,6 @@ optim_wrapper = dict(
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=5, save_best='acc/top1', rule='greater', max_keep_ckpts=2))
+    logger=dict(interval=10), checkpoint=dict(interval=5, save_best='acc/top1', rule='greater', max_keep_ckpts=2))
 custom_hooks = [dict(type='SkippedVideoHook'), dict(type='WeightSyncCheckHook')]
 randomness = dict(seed=0, deterministic=False)

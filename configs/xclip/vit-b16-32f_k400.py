@@ -13,8 +13,10 @@ train_pipeline = [
     dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2,
-                                              hue=0.1)], prob=0.8),
+    dict(
+        type='RandomApply',
+        transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1)],
+        prob=0.8),
     dict(type='ClipGrayscale', prob=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')

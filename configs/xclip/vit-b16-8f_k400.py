@@ -12,8 +12,10 @@ train_pipeline = [
     dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
-    dict(type='RandomApply', transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2,
-                                              hue=0.1)], prob=0.8),
+    dict(
+        type='RandomApply',
+        transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1)],
+        prob=0.8),
     dict(type='ClipGrayscale', prob=0.2),
     dict(type='FormatShape', input_format='NCTHW'),
     dict(type='PackActionInputs')
@@ -50,8 +52,14 @@ optim_wrapper = dict(
     accumulative_counts=4,
     optimizer=dict(type='AdamW', lr=8e-6, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.001),
     constructor='MultiplierOptimWrapperConstructor',
-    paramwise_cfg=dict(lr_mult={'message_': 10., 'neck.': 10., 'text_prompt.': 10.},
-                       decay_mult={'positional_embedding': 0.}, no_decay_1d=True))
+    paramwise_cfg=dict(
+        lr_mult={
+            'message_': 10.,
+            'neck.': 10.,
+            'text_prompt.': 10.
+        },
+        decay_mult={'positional_embedding': 0.},
+        no_decay_1d=True))
 max_epochs = 30
 warmup_epochs = 5
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=1)
@@ -59,8 +67,14 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0, end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min_ratio=0.01, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True)
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - warmup_epochs,
+        eta_min_ratio=0.01,
+        by_epoch=True,
+        begin=warmup_epochs,
+        end=max_epochs,
+        convert_to_iter_based=True)
 ]
 auto_scale_lr = dict(enable=False, base_batch_size=256)
 default_hooks = dict(checkpoint=dict(interval=1, save_best='acc/top1', rule='greater', max_keep_ckpts=3))

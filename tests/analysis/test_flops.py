@@ -21,10 +21,11 @@ VIT_B16_GFLOPS = 17.58
 
 def _vit_b16_analytic(tokens: int = 197, width: int = 768, layers: int = 12, heads: int = 12) -> int:
     head_dim = width // heads
-    block = (tokens * width * 3 * width  # qkv
-             + 2 * heads * tokens * tokens * head_dim  # q k^T and attn v
-             + tokens * width * width  # out projection
-             + 2 * tokens * width * 4 * width)  # MLP
+    block = (
+        tokens * width * 3 * width  # qkv
+        + 2 * heads * tokens * tokens * head_dim  # q k^T and attn v
+        + tokens * width * width  # out projection
+        + 2 * tokens * width * 4 * width)  # MLP
     return (tokens - 1) * width * 3 * 16 * 16 + layers * block + width * 512
 
 
@@ -74,9 +75,10 @@ def test_mha_fast_path_counted(monkeypatch):
 def test_prompt_cross_attention_counted():
     result = get_flops.count_flops(_CrossAttention(), (2, 5, 64))
     batch, queries, memory, dims = 2, 5, 9, 64
-    expected = (2 * batch * queries * dims * dims  # q_proj, proj
-                + 2 * batch * memory * dims * dims  # k_proj, v_proj
-                + 2 * batch * queries * memory * dims)  # q k^T, attn v
+    expected = (
+        2 * batch * queries * dims * dims  # q_proj, proj
+        + 2 * batch * memory * dims * dims  # k_proj, v_proj
+        + 2 * batch * queries * memory * dims)  # q k^T, attn v
     assert result['flops'] == expected
 
 
@@ -107,8 +109,8 @@ def test_positive_deterministic_and_restores_the_model():
 
 def test_clip_vit_b16_visual_tower():
     torch.manual_seed(0)
-    tower = VisionTransformer(image_size=224, patch_size=16, width=768, layers=12, heads=12, mlp_ratio=4.0,
-                              output_dim=512)
+    tower = VisionTransformer(
+        image_size=224, patch_size=16, width=768, layers=12, heads=12, mlp_ratio=4.0, output_dim=512)
     result = get_flops.count_flops(tower, (1, 3, 224, 224))
     assert abs(result['flops'] / 1e9 - VIT_B16_GFLOPS) / VIT_B16_GFLOPS < 0.03
     # everything but the LayerNorms (counted by mmengine too) matches the analytic count
@@ -162,8 +164,8 @@ class _CachingModel(nn.Module):
 
 def test_warmup_excludes_cached_work():
     assert get_flops.count_flops(_CachingModel(), (2, 64))['flops'] == 2 * 64 * 64 + 2 * 64 * 100
-    assert get_flops.count_flops(_CachingModel(), (2, 64), warmup=False)['flops'] == (
-        2 * 64 * 64 + 2 * 64 * 100 + 100 * 64 * 64)
+    assert get_flops.count_flops(
+        _CachingModel(), (2, 64), warmup=False)['flops'] == (2 * 64 * 64 + 2 * 64 * 100 + 100 * 64 * 64)
 
 
 class _StubTextEncoder(nn.Module):
@@ -215,11 +217,14 @@ def test_shape_from_config():
     ]
     cfg = Config(dict(test_dataloader=dict(dataset=dict(type='RepeatDataset', dataset=dict(pipeline=pipeline)))))
     assert get_flops.shape_from_config(cfg) == (16, 224, 224)
-    cfg = Config(dict(val_dataloader=dict(dataset=dict(pipeline=[
-        dict(type='SampleFrames', clip_len=8, num_clips=1),
-        dict(type='CenterCrop', crop_size=256),
-        dict(type='Resize', scale=(160, 128), keep_ratio=False),
-    ]))))
+    cfg = Config(
+        dict(
+            val_dataloader=dict(
+                dataset=dict(pipeline=[
+                    dict(type='SampleFrames', clip_len=8, num_clips=1),
+                    dict(type='CenterCrop', crop_size=256),
+                    dict(type='Resize', scale=(160, 128), keep_ratio=False),
+                ]))))
     assert get_flops.shape_from_config(cfg) == (8, 128, 160)
     assert get_flops.shape_from_config(Config(dict())) == get_flops.DEFAULT_SHAPE
 

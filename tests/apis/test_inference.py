@@ -82,9 +82,10 @@ def test_fixed_head_takes_names_not_free_text(tiny_synthetic):
 def test_demo_script(tiny_synthetic, tiny_checkpoint):
     video = sorted(glob.glob(osp.join(tiny_synthetic, 'videos', 'test', '*.mp4')))[0]
     options = [f'{k}={v}' for k, v in _options(tiny_synthetic).items()]
-    proc = run_tool(['python', 'demo/demo.py', video, '--config', XCLIP_QUICKSTART_CONFIG, '--checkpoint',
-                     tiny_checkpoint, '--labels', 'three dogs pulling a sled', 'a shape moves right', '--topk', '2',
-                     '--cfg-options'] + options)
+    proc = run_tool([
+        'python', 'demo/demo.py', video, '--config', XCLIP_QUICKSTART_CONFIG, '--checkpoint', tiny_checkpoint,
+        '--labels', 'three dogs pulling a sled', 'a shape moves right', '--topk', '2', '--cfg-options'
+    ] + options)
     rows = re.findall(r'^\s*(\d)\. ([0-9.]+)  (.+)$', proc.stdout, re.M)
     assert [r[0] for r in rows] == ['1', '2'], proc.stdout
     assert {r[2] for r in rows} == {'three dogs pulling a sled', 'a shape moves right'}
@@ -94,7 +95,9 @@ def test_checkpoint_of_another_model_is_an_error(tiny_synthetic, tiny_checkpoint
     state = torch.load(tiny_checkpoint, map_location='cpu', weights_only=False)['state_dict']
     other = str(tmp_path / 'other.pth')
     torch.save({'state_dict': {k.replace('cls_head.', 'head.'): v for k, v in state.items()}}, other)
-    with pytest.raises(RuntimeError, match=r'(?s)other\.pth does not fit the model.*unexpected key.* head\.logit_scale'
-                       r'.*missing keys.* cls_head\.logit_scale.*strict=False'):
+    with pytest.raises(
+            RuntimeError,
+            match=r'(?s)other\.pth does not fit the model.*unexpected key.* head\.logit_scale'
+            r'.*missing keys.* cls_head\.logit_scale.*strict=False'):
         init_model(XCLIP_QUICKSTART_CONFIG, other, cfg_options=_options(tiny_synthetic))
     init_model(XCLIP_QUICKSTART_CONFIG, other, cfg_options=_options(tiny_synthetic), strict=False)

@@ -1,6 +1,5 @@
 """No way of loading a checkpoint runs pickled code: every entry point refuses a malicious file, names it and the
 global, and says how to opt in; Runner checkpoints and trusted files still load."""
-import os
 import os.path as osp
 import sys
 
@@ -13,8 +12,7 @@ from mmengine.model import BaseModule
 from mmengine.runner import CheckpointLoader, load_checkpoint
 
 import videoalign  # noqa: F401
-from videoalign.compat.checkpoint import (ENV_TRUSTED, CheckpointReadError, UnsafeCheckpointError,
-                                          load_checkpoint_safely)
+from videoalign.compat.checkpoint import ENV_TRUSTED, CheckpointReadError, UnsafeCheckpointError, load_checkpoint_safely
 from videoalign.models.clip.weights import CLIPPretrainedInit
 from videoalign.testing import QUICKSTART_CONFIG, QUICKSTART_TINY_OPTIONS, R3D_CONFIG, run_tool, tiny_run_options
 from videoalign.testing.checkpoints import RunsCode
@@ -25,8 +23,16 @@ def evil(tmp_path):
     """A checkpoint with a normal layout whose unpickling would create ``marker``."""
     marker = tmp_path / 'marker'
     path = tmp_path / 'evil.pth'
-    torch.save({'meta': {'epoch': 1, 'iter': 1}, 'state_dict': {'w': torch.zeros(1)}, 'hook': RunsCode(str(marker))},
-               str(path))
+    torch.save({
+        'meta': {
+            'epoch': 1,
+            'iter': 1
+        },
+        'state_dict': {
+            'w': torch.zeros(1)
+        },
+        'hook': RunsCode(str(marker))
+    }, str(path))
     return str(path), marker
 
 
@@ -36,12 +42,40 @@ def _refused(text: str, path: str) -> bool:
 
 def test_runner_checkpoint_content_loads(tmp_path):
     path = str(tmp_path / 'epoch_1.pth')
-    torch.save({'meta': {'epoch': 1, 'seed': np.int64(3), 'dataset_meta': {'classes': ('a', 'b')}},
-                'state_dict': {'w': torch.arange(3.)},
-                'message_hub': {'log_scalars': {'loss': HistoryBuffer([1.0, 3.0], [1, 1])},
-                                'runtime_info': {'arr': np.arange(3, dtype=np.float32), 'f': np.float64(0.5)}},
-                'optimizer': {'state': {0: {'momentum_buffer': torch.ones(3)}},
-                              'param_groups': [{'lr': 0.1, 'betas': (0.9, 0.99), 'params': [0]}]}}, path)
+    torch.save(
+        {
+            'meta': {
+                'epoch': 1,
+                'seed': np.int64(3),
+                'dataset_meta': {
+                    'classes': ('a', 'b')
+                }
+            },
+            'state_dict': {
+                'w': torch.arange(3.)
+            },
+            'message_hub': {
+                'log_scalars': {
+                    'loss': HistoryBuffer([1.0, 3.0], [1, 1])
+                },
+                'runtime_info': {
+                    'arr': np.arange(3, dtype=np.float32),
+                    'f': np.float64(0.5)
+                }
+            },
+            'optimizer': {
+                'state': {
+                    0: {
+                        'momentum_buffer': torch.ones(3)
+                    }
+                },
+                'param_groups': [{
+                    'lr': 0.1,
+                    'betas': (0.9, 0.99),
+                    'params': [0]
+                }]
+            }
+        }, path)
     ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
     assert ckpt['message_hub']['log_scalars']['loss'].mean() == 2.0
     assert ckpt['message_hub']['runtime_info']['arr'].dtype == np.float32 and ckpt['meta']['seed'] == 3
@@ -95,14 +129,17 @@ def test_tools_refuse_code(evil, tiny_synthetic, tmp_path):
     path, marker = evil
     data_options = tiny_run_options(tiny_synthetic, max_epochs=1)
     commands = {
-        'load_from': ['python', 'tools/train.py', R3D_CONFIG, '--work-dir', str(tmp_path / 'a')] + data_options +
-        [f'load_from={path}'],
-        '--resume': ['python', 'tools/train.py', R3D_CONFIG, '--work-dir', str(tmp_path / 'b'), '--resume', path] +
-        data_options,
-        'test.py': ['python', 'tools/test.py', R3D_CONFIG, path, '--work-dir', str(tmp_path / 'c')] + data_options,
-        'demo': ['python', 'demo/demo.py', osp.join(tiny_synthetic, 'videos', 'test', 'grow_0000.mp4'), '--config',
-                 QUICKSTART_CONFIG, '--checkpoint', path, '--labels', 'a', 'b', '--cfg-options'] +
-        QUICKSTART_TINY_OPTIONS,
+        'load_from': ['python', 'tools/train.py', R3D_CONFIG, '--work-dir',
+                      str(tmp_path / 'a')] + data_options + [f'load_from={path}'],
+        '--resume': ['python', 'tools/train.py', R3D_CONFIG, '--work-dir',
+                     str(tmp_path / 'b'), '--resume', path] + data_options,
+        'test.py': ['python', 'tools/test.py', R3D_CONFIG, path, '--work-dir',
+                    str(tmp_path / 'c')] + data_options,
+        'demo': [
+            'python', 'demo/demo.py',
+            osp.join(tiny_synthetic, 'videos', 'test', 'grow_0000.mp4'), '--config', QUICKSTART_CONFIG, '--checkpoint',
+            path, '--labels', 'a', 'b', '--cfg-options'
+        ] + QUICKSTART_TINY_OPTIONS,
     }
     for name, command in commands.items():
         proc = run_tool(command, check=False)

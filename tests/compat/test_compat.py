@@ -42,9 +42,19 @@ def test_numpy_aliases():
 
 def _runner_like_checkpoint(path: str) -> dict:
     state = {'w': torch.arange(4.0)}
-    torch.save({'meta': {'epoch': 1}, 'state_dict': state,
-                'message_hub': {'log_scalars': {'loss': HistoryBuffer([1.0, 2.0], [1, 1])},
-                                'np': np.float64(1.5)}}, path)
+    torch.save(
+        {
+            'meta': {
+                'epoch': 1
+            },
+            'state_dict': state,
+            'message_hub': {
+                'log_scalars': {
+                    'loss': HistoryBuffer([1.0, 2.0], [1, 1])
+                },
+                'np': np.float64(1.5)
+            }
+        }, path)
     return state
 
 
@@ -68,6 +78,7 @@ def http_root(tmp_path, monkeypatch):
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'hub'))
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
+
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(root), **kwargs)
 
@@ -105,8 +116,12 @@ def test_swin_without_pretrained_needs_no_pretrained2d():
     from mmaction.models.backbones import SwinTransformer3D as MMActionSwin
 
     from videoalign.registry import MODELS
-    arch = dict(arch=dict(embed_dims=8, depths=[1, 1], num_heads=[1, 1]), patch_size=(2, 4, 4),
-                window_size=(2, 2, 2), out_indices=(1, ), pretrained=None)
+    arch = dict(
+        arch=dict(embed_dims=8, depths=[1, 1], num_heads=[1, 1]),
+        patch_size=(2, 4, 4),
+        window_size=(2, 2, 2),
+        out_indices=(1, ),
+        pretrained=None)
     with pytest.raises(TypeError):
         MMActionSwin.init_weights.__wrapped__(MMActionSwin(**arch))  # the defect
     model = MODELS.build(dict(type='SwinTransformer3D', **arch))  # mmaction2's class, from videoalign's scope
@@ -131,8 +146,8 @@ def test_setup_distributed_on_cpu(monkeypatch):
         assert setup_distributed(cfg, 'pytorch') is True
         assert torch.distributed.is_initialized() and torch.distributed.get_backend() == 'gloo'
         assert cfg.env_cfg.dist_cfg.backend == 'gloo'
-        assert cfg.model_wrapper_cfg == dict(type='CPUDistributedDataParallel',
-                                             broadcast_buffers=False, find_unused_parameters=True)
+        assert cfg.model_wrapper_cfg == dict(
+            type='CPUDistributedDataParallel', broadcast_buffers=False, find_unused_parameters=True)
         # the Runner passes device_ids=[LOCAL_RANK]; plain DDP rejects that for a CPU module
         with pytest.raises(ValueError, match='device_ids'):
             torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2), device_ids=[0])

@@ -7,16 +7,15 @@ decoded with decord, into the expected number of views of 8 x 224 x 224.
 import copy
 from pathlib import Path
 
-import numpy as np
-import pytest
-from mmengine.config import Config
-from mmengine.dataset import Compose
-from mmengine.registry import DefaultScope
-
 # Importing only ``mmaction.datasets`` registers the dataset classes and
 # transforms without pulling in ``mmaction.models``.
 import mmaction.datasets  # noqa: F401
+import numpy as np
+import pytest
 from mmaction.registry import DATASETS, TRANSFORMS
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import DefaultScope
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CFG_DIR = REPO_ROOT / 'configs' / '_base_' / 'datasets'
@@ -35,11 +34,9 @@ DATASETS_TABLE = {
 }
 CFG_NAMES = sorted(DATASETS_TABLE)
 
-REQUIRED_VARS = (
-    'dataset_type', 'data_root', 'data_root_val', 'ann_file_train',
-    'ann_file_val', 'ann_file_test', 'file_client_args', 'num_classes',
-    'train_pipeline', 'val_pipeline', 'test_pipeline', 'train_dataloader',
-    'val_dataloader', 'test_dataloader', 'val_evaluator', 'test_evaluator')
+REQUIRED_VARS = ('dataset_type', 'data_root', 'data_root_val', 'ann_file_train', 'ann_file_val', 'ann_file_test',
+                 'file_client_args', 'num_classes', 'train_pipeline', 'val_pipeline', 'test_pipeline',
+                 'train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator', 'test_evaluator')
 PIPELINES = ('train_pipeline', 'val_pipeline', 'test_pipeline')
 SPLITS = ('train', 'val', 'test')
 
@@ -67,14 +64,12 @@ def tiny_video(tmp_path_factory):
     pytest.importorskip('decord')
     path = tmp_path_factory.mktemp('videos') / 'tiny.mp4'
     width, height, num_frames = 320, 240, 40
-    writer = cv2.VideoWriter(
-        str(path), cv2.VideoWriter_fourcc(*'mp4v'), 25, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 25, (width, height))
     assert writer.isOpened(), 'OpenCV could not open an mp4v writer'
     rng = np.random.default_rng(0)
     for i in range(num_frames):
         frame = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-        cv2.putText(frame, str(i), (20, 120), cv2.FONT_HERSHEY_SIMPLEX, 3,
-                    (255, 255, 255), 5)
+        cv2.putText(frame, str(i), (20, 120), cv2.FONT_HERSHEY_SIMPLEX, 3, (255, 255, 255), 5)
         writer.write(frame)
     writer.release()
     assert path.stat().st_size > 0
@@ -99,8 +94,7 @@ def test_config_structure(name):
     for var in REQUIRED_VARS:
         assert var in cfg, f'{name}: missing top-level `{var}`'
     # Data-only base configs: no model / schedule / runtime / scope.
-    for var in ('model', 'default_scope', 'train_cfg', 'optim_wrapper',
-                'param_scheduler', 'default_hooks'):
+    for var in ('model', 'default_scope', 'train_cfg', 'optim_wrapper', 'param_scheduler', 'default_hooks'):
         assert var not in cfg, f'{name}: must not define `{var}`'
 
     assert cfg.num_classes == num_classes
@@ -123,8 +117,7 @@ def test_config_structure(name):
         assert loader.batch_size == 8
         assert loader.num_workers == 4
         assert loader.persistent_workers is True
-        assert loader.sampler == dict(
-            type='DefaultSampler', shuffle=split == 'train')
+        assert loader.sampler == dict(type='DefaultSampler', shuffle=split == 'train')
         assert dataset.type == cfg.dataset_type
         assert dataset.ann_file == cfg[f'ann_file_{split}']
         assert dataset.pipeline == cfg[f'{split}_pipeline']
@@ -157,10 +150,7 @@ def test_pipeline_transforms(name):
         assert types[-1] == 'PackActionInputs'
         formats = [t for t in pipeline if t['type'] == 'FormatShape']
         assert len(formats) == 1 and formats[0]['input_format'] == 'NCTHW'
-        samplers = [
-            t for t in pipeline
-            if t['type'] in ('SampleFrames', 'UniformSample')
-        ]
+        samplers = [t for t in pipeline if t['type'] in ('SampleFrames', 'UniformSample')]
         assert len(samplers) == 1
         assert samplers[0]['clip_len'] == CLIP_LEN
         if key == 'train_pipeline':
@@ -187,9 +177,7 @@ def test_sthv2_flip_swaps_direction_labels(tiny_video):
     cfg = load('sthv2.py')
     flip = [t for t in cfg.train_pipeline if t['type'] == 'Flip'][0]
     label_map = flip['flip_label_map']
-    assert label_map == {
-        86: 87, 87: 86, 93: 94, 94: 93, 166: 167, 167: 166
-    }
+    assert label_map == {86: 87, 87: 86, 93: 94, 94: 93, 166: 167, 167: 166}
     assert label_map == cfg.sthv2_flip_label_map
 
     pipeline = copy.deepcopy(cfg.train_pipeline)

@@ -14,8 +14,11 @@ from videoalign.utils import check_config_keys
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True) if '_base_' not in p)
 # the steps that draw the frames of a clip, and the argument that says how many
-SAMPLERS = dict(SampleFrames='clip_len', UniformSample='clip_len', MultiViewSegmentSample='num_segments',
-                RandomStrideSample='clip_len')
+SAMPLERS = dict(
+    SampleFrames='clip_len',
+    UniformSample='clip_len',
+    MultiViewSegmentSample='num_segments',
+    RandomStrideSample='clip_len')
 
 _BUILT = {}  # model configs already built, by their text: configs that differ only in data build once
 
@@ -38,8 +41,10 @@ def test_config_builds(path):
 def test_frame_count_is_stated_once(path):
     """A config's ``num_frames`` is what its backbone, neck and every sampler of its pipelines use."""
     cfg = Config.fromfile(path)
-    counts = {f'{part}.num_frames': cfg.model[part].num_frames for part in ('backbone', 'neck')
-              if 'num_frames' in cfg.model.get(part, {})}
+    counts = {
+        f'{part}.num_frames': cfg.model[part].num_frames
+        for part in ('backbone', 'neck') if 'num_frames' in cfg.model.get(part, {})
+    }
     for split in ('train', 'val', 'test'):
         for step in cfg[f'{split}_dataloader'].dataset.pipeline:
             if step['type'] in SAMPLERS:
@@ -47,6 +52,8 @@ def test_frame_count_is_stated_once(path):
     expected = cfg.get('num_frames', next(iter(counts.values())))
     assert set(counts.values()) == {expected}, counts
     with open(path, encoding='utf-8') as f:  # and the number itself is written only in `num_frames = N`
-        literal = [line for line in f if any(f"'{t}'" in line for t in SAMPLERS) and
-                   re.search(r'\b(clip_len|num_segments)=\d', line)]
+        literal = [
+            line for line in f
+            if any(f"'{t}'" in line for t in SAMPLERS) and re.search(r'\b(clip_len|num_segments)=\d', line)
+        ]
     assert not literal or 'num_frames' not in cfg, literal

@@ -34,10 +34,11 @@ def build(cfg: Config):
 
 def test_all_configs_are_tested():
     assert [osp.basename(p) for p in CONFIGS] == [
-        'vit-b16-16f_hmdb51-5shot.py', 'vit-b16-16f_hmdb51-features.py', 'vit-b16-16f_hmdb51.py',
-        'vit-b16-16f_k400.py', 'vit-b16-16f_ucf101-5shot.py', 'vit-b16-16f_ucf101.py',
-        'vit-b16-16f_zeroshot-hmdb51-seen.py', 'vit-b16-16f_zeroshot-hmdb51-unseen.py',
-        'vit-b16-16f_zeroshot-ucf101-seen.py', 'vit-b16-16f_zeroshot-ucf101-unseen.py']
+        'vit-b16-16f_hmdb51-5shot.py', 'vit-b16-16f_hmdb51-features.py', 'vit-b16-16f_hmdb51.py', 'vit-b16-16f_k400.py',
+        'vit-b16-16f_ucf101-5shot.py', 'vit-b16-16f_ucf101.py', 'vit-b16-16f_zeroshot-hmdb51-seen.py',
+        'vit-b16-16f_zeroshot-hmdb51-unseen.py', 'vit-b16-16f_zeroshot-ucf101-seen.py',
+        'vit-b16-16f_zeroshot-ucf101-unseen.py'
+    ]
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -72,7 +73,8 @@ def test_released_hmdb51_recipe():
     assert (train.batch_size, train.drop_last, cfg.train_cfg.max_epochs) == (64, True, 20)  # 55 x 20 = 1,100 its
     assert cfg.train_cfg.val_interval == 1 and cfg.param_scheduler is None
     assert [t['type'] for t in train.dataset.pipeline] == [
-        'DecordInit', 'RandomStrideSample', 'DecordDecode', 'Resize', 'CenterCrop', 'FormatShape', 'PackActionInputs']
+        'DecordInit', 'RandomStrideSample', 'DecordDecode', 'Resize', 'CenterCrop', 'FormatShape', 'PackActionInputs'
+    ]
 
     model = build(cfg)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -90,8 +92,8 @@ def test_features_variant_has_the_same_neck_and_head():
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert features[loader].dataset.ann_file == video[loader].dataset.ann_file
         assert features[loader].dataset.data_prefix.video == 'data/hmdb51/clip_features_vit-b16'
-        assert [t['type'] for t in features[loader].dataset.pipeline] == [
-            'LoadFrameFeatures', 'RandomStrideSample', 'FrameFeatureDecode', 'PackActionInputs']
+        assert [t['type'] for t in features[loader].dataset.pipeline
+                ] == ['LoadFrameFeatures', 'RandomStrideSample', 'FrameFeatureDecode', 'PackActionInputs']
 
 
 @pytest.mark.parametrize('data', ['hmdb51', 'ucf101'])

@@ -7,8 +7,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from videoalign.datasets.synthetic import (SYNTHETIC_CLASSES, TEMPORAL_PAIRS, generate_synthetic_dataset,
-                                           make_clip, render_clip, sample_clip_params)
+from videoalign.datasets.synthetic import (SYNTHETIC_CLASSES, TEMPORAL_PAIRS, generate_synthetic_dataset, make_clip,
+                                           render_clip, sample_clip_params)
 
 decord = pytest.importorskip('decord')
 
@@ -92,8 +92,10 @@ def test_deterministic(tiny, tmp_path):
 def test_idempotent_and_overwrite(tmp_path):
     out_dir = tmp_path / 'data'
     first = _generate(out_dir)
-    files = [first['meta_file'], first['label_map'], *first['ann_files'].values(),
-             osp.join(first['video_root'], 'train', 'move_left_0000.mp4')]
+    files = [
+        first['meta_file'], first['label_map'], *first['ann_files'].values(),
+        osp.join(first['video_root'], 'train', 'move_left_0000.mp4')
+    ]
     mtimes = [os.stat(p).st_mtime_ns for p in files]
     second = _generate(out_dir)
     assert second['reused'] and dict(second, reused=False) == first
@@ -145,8 +147,8 @@ def test_time_reversal_pairs():
                 np.testing.assert_array_equal(render_clip(label_b, params), forward[::-1])
                 assert not np.array_equal(forward[0], forward[-1])
             # the parameter distribution is the same for both classes of a pair
-            assert (sample_clip_params(label_a, np.random.default_rng([7, i]), 8, 32) == sample_clip_params(
-                label_b, np.random.default_rng([7, i]), 8, 32))
+            assert (sample_clip_params(label_a, np.random.default_rng([7, i]), 8,
+                                       32) == sample_clip_params(label_b, np.random.default_rng([7, i]), 8, 32))
     with pytest.raises(ValueError, match='pair'):
         render_clip('grow', sample_clip_params('appear', np.random.default_rng(0)))
 
@@ -193,8 +195,10 @@ def _ordered_features(frames: np.ndarray) -> np.ndarray:
     both = d['visible'][1:] & d['visible'][:-1]
     step = np.angle(np.exp(1j * np.diff(d['doubled'])))  # wrapped change of the doubled orientation
     first, last = slice(None, len(frames) // 2), slice(len(frames) // 2, None)
-    return np.array([d['area'][-1] - d['area'][0], d['cx'][-1] - d['cx'][0], d['cy'][-1] - d['cy'][0],
-                     step[both].sum(), d['visible'][last].mean() - d['visible'][first].mean()])
+    return np.array([
+        d['area'][-1] - d['area'][0], d['cx'][-1] - d['cx'][0], d['cy'][-1] - d['cy'][0], step[both].sum(),
+        d['visible'][last].mean() - d['visible'][first].mean()
+    ])
 
 
 def _nearest_centroid_accuracy(train_x, train_y, test_x, test_y) -> float:
@@ -203,7 +207,7 @@ def _nearest_centroid_accuracy(train_x, train_y, test_x, test_y) -> float:
     train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
     classes = np.unique(train_y)
     centroids = np.stack([train_x[train_y == c].mean(0) for c in classes])
-    distances = ((test_x[:, None] - centroids[None]) ** 2).sum(-1)
+    distances = ((test_x[:, None] - centroids[None])**2).sum(-1)
     return float((classes[distances.argmin(1)] == test_y).mean())
 
 
@@ -249,8 +253,11 @@ def test_command_line(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location('synthetic_generate', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    argv = ['--out-dir', str(tmp_path / 'cli'), '--num-train', '1', '--num-val', '1', '--num-test', '1',
-            '--num-frames', '4', '--size', '32', '--seed', '5']
+    argv = [
+        '--out-dir',
+        str(tmp_path / 'cli'), '--num-train', '1', '--num-val', '1', '--num-test', '1', '--num-frames', '4', '--size',
+        '32', '--seed', '5'
+    ]
     module.main(argv)
     out = capsys.readouterr().out
     assert 'train:' in out and '10 clips' in out and 'synthetic_test_list_videos.txt' in out

@@ -65,8 +65,10 @@ def test_custom_delimiter(tmp_path):
 
 def test_tiny_synthetic_train_list(tiny_synthetic):
     videos = osp.join(tiny_synthetic, 'videos')
-    dataset = VideoDataset(ann_file=osp.join(tiny_synthetic, 'synthetic_train_list_videos.txt'), pipeline=[],
-                           data_prefix=dict(video=videos))
+    dataset = VideoDataset(
+        ann_file=osp.join(tiny_synthetic, 'synthetic_train_list_videos.txt'),
+        pipeline=[],
+        data_prefix=dict(video=videos))
     infos = _infos(dataset)
     assert len(infos) == 30
     assert infos[0]['filename'] == osp.join(videos, 'train', 'move_left_0000.mp4')
@@ -110,9 +112,11 @@ def test_empty_file_raises(tmp_path, text):
 
 def test_multi_class_lines_parse_into_lists(tmp_path):
     dataset = _parse(tmp_path, 'a.mp4 1 3\nb.mp4 0\nc.mp4 2 3 4\n', multi_class=True, num_classes=5)
-    assert dataset.load_data_list() == [dict(filename='a.mp4', label=[1, 3], lineno=1),
-                                        dict(filename='b.mp4', label=[0], lineno=2),
-                                        dict(filename='c.mp4', label=[2, 3, 4], lineno=3)]
+    assert dataset.load_data_list() == [
+        dict(filename='a.mp4', label=[1, 3], lineno=1),
+        dict(filename='b.mp4', label=[0], lineno=2),
+        dict(filename='c.mp4', label=[2, 3, 4], lineno=3)
+    ]
     # mmaction2's get_data_info turns the list into a one-hot vector of num_classes
     assert [i['label'].tolist() for i in _infos(dataset)] == [[0, 1, 0, 1, 0], [1, 0, 0, 0, 0], [0, 0, 1, 1, 1]]
 
@@ -153,8 +157,9 @@ def video_dir(tiny_synthetic, tmp_path_factory) -> str:
 
 def _build(video_dir: str, names: list, **kwargs):
     """A VideoDataset (built through the registry) over ``names``, labelled 0, 1, 2, ... in order."""
-    ann = _write(osp.join(video_dir, f'ann_{len(names)}_{abs(hash(tuple(names)))}.txt'),
-                 ''.join(f'train/{name} {i}\n' for i, name in enumerate(names)))
+    ann = _write(
+        osp.join(video_dir, f'ann_{len(names)}_{abs(hash(tuple(names)))}.txt'),
+        ''.join(f'train/{name} {i}\n' for i, name in enumerate(names)))
     cfg = dict(type='VideoDataset', ann_file=ann, data_prefix=dict(video=video_dir), pipeline=PIPELINE)
     cfg.update(kwargs)
     with DefaultScope.overwrite_default_scope('videoalign'):  # whatever scope other tests left behind
@@ -242,7 +247,8 @@ def test_training_mode_chain_of_unreadable_draws(video_dir, monkeypatch):
     sample = dataset[1]
     assert sample['data_samples'].gt_label.tolist() == [0]
     assert sample['data_samples'].metainfo['skipped_videos'] == [
-        _path(video_dir, n) for n in ('garbage.mp4', 'missing.mp4', 'truncated.mp4')]
+        _path(video_dir, n) for n in ('garbage.mp4', 'missing.mp4', 'truncated.mp4')
+    ]
 
 
 def test_training_mode_real_random_stand_in(video_dir):
@@ -257,6 +263,7 @@ def test_training_mode_real_random_stand_in(video_dir):
 
 
 def test_readable_video_with_broken_pipeline_reraises(video_dir, mm_messages):
+
     def broken(results):
         raise ZeroDivisionError('broken transform')
 

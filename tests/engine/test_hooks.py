@@ -8,15 +8,19 @@ import torch
 from mmaction.structures import ActionDataSample
 from mmengine.logging import MessageHub
 
-from videoalign.engine.hooks import SkippedVideoHook, WeightSyncCheckHook, state_checksum
-from videoalign.engine.hooks import weight_sync_check_hook
+from videoalign.engine.hooks import SkippedVideoHook, WeightSyncCheckHook, state_checksum, weight_sync_check_hook
 
 
 def _runner(tmp_path, epoch: int = 0, max_epochs: int = 3, model=None):
     return types.SimpleNamespace(
-        logger=mock.MagicMock(), message_hub=MessageHub.get_instance(f'test-hooks-{uuid.uuid4().hex}'), iter=6,
-        epoch=epoch, train_loop=types.SimpleNamespace(max_epochs=max_epochs), max_epochs=max_epochs,
-        work_dir=str(tmp_path), model=model)
+        logger=mock.MagicMock(),
+        message_hub=MessageHub.get_instance(f'test-hooks-{uuid.uuid4().hex}'),
+        iter=6,
+        epoch=epoch,
+        train_loop=types.SimpleNamespace(max_epochs=max_epochs),
+        max_epochs=max_epochs,
+        work_dir=str(tmp_path),
+        model=model)
 
 
 def _batch(*skipped_lists) -> dict:
@@ -156,8 +160,11 @@ def test_class_names_hook_follows_the_dataset_of_each_loop():
     from videoalign.engine.hooks import ClassNamesHook
     from videoalign.models.heads import TextPromptHead
     head = TextPromptHead(in_channels=32, text_encoder=dict(type='CLIPTextEncoder', arch='tiny'))
-    runner = types.SimpleNamespace(model=types.SimpleNamespace(cls_head=head), train_loop=_loop(('a', 'b')),
-                                   val_loop=_loop(('a', 'b', 'c')), test_loop=_loop(('x', )))
+    runner = types.SimpleNamespace(
+        model=types.SimpleNamespace(cls_head=head),
+        train_loop=_loop(('a', 'b')),
+        val_loop=_loop(('a', 'b', 'c')),
+        test_loop=_loop(('x', )))
     hook = ClassNamesHook()
     hook.before_train(runner)
     assert head.class_names == ['a', 'b'] and head.num_classes == 2

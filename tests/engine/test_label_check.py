@@ -20,8 +20,9 @@ def test_out_of_range_label_names_file_and_line(tmp_path, bad, line):
     lines = ['a.mp4 0', 'b.mp4 9', 'c.mp4 3']
     lines[line - 1] = f'x.mp4 {bad}'
     dataset = _dataset(tmp_path, lines)
-    with pytest.raises(ValueError, match=rf'list\.txt:{line}: label {bad} is not one of the 10 classes \(labels 0 '
-                       r'to 9\)'):
+    with pytest.raises(
+            ValueError, match=rf'list\.txt:{line}: label {bad} is not one of the 10 classes \(labels 0 '
+            r'to 9\)'):
         check_labels(dataset, 10, 'val')
     check_labels(_dataset(tmp_path, ['a.mp4 0', 'b.mp4 9']), 10, 'val')
 
@@ -49,8 +50,10 @@ def test_train_tool_refuses_a_val_label_the_model_lacks(tiny_synthetic, tmp_path
     with open(val_list, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     work_dir = tmp_path / 'work'
-    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', str(work_dir)] +
-                    tiny_run_options(data, max_epochs=1), check=False)
+    proc = run_tool(
+        ['python', 'tools/train.py', R3D_CONFIG, '--work-dir',
+         str(work_dir)] + tiny_run_options(data, max_epochs=1),
+        check=False)
     assert proc.returncode != 0
     assert f'{val_list}:5: label 12 is not one of the 10 classes' in proc.stderr
     assert not list(work_dir.glob('*.pth'))  # refused before any training

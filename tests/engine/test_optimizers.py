@@ -20,10 +20,11 @@ class _Net(nn.Module):
 
 def _groups(paramwise_cfg):
     init_default_scope('videoalign')
-    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
-        type='MultiplierOptimWrapperConstructor',
-        optim_wrapper_cfg=dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.1)),
-        paramwise_cfg=paramwise_cfg))
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(
+            type='MultiplierOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.1)),
+            paramwise_cfg=paramwise_cfg))
     model = _Net()
     optimizer = constructor(model).optimizer
     by_id = {id(p): n for n, p in model.named_parameters()}
@@ -31,8 +32,7 @@ def _groups(paramwise_cfg):
 
 
 def test_lr_and_decay_rules_compose():
-    settings = _groups(dict(lr_mult={'message_': 10, 'neck': 10},
-                            decay_mult={'positional_embedding': 0}))
+    settings = _groups(dict(lr_mult={'message_': 10, 'neck': 10}, decay_mult={'positional_embedding': 0}))
     assert settings['backbone.weight'] == pytest.approx((1e-3, 0.1))
     assert settings['backbone.bias'] == pytest.approx((1e-3, 0.))  # 1-D: no decay
     assert settings['backbone.message_fc.weight'] == pytest.approx((1e-2, 0.1))

@@ -45,12 +45,17 @@ def _runner(work_dir: str, max_epochs: int = 2, checkpoint: dict = None, **kwarg
         model=kwargs.pop('model', ToyModel()),
         work_dir=work_dir,
         experiment_name=f'toy-{uuid.uuid4().hex}',
-        train_dataloader=dict(dataset=ToyDataset(), sampler=dict(type='DefaultSampler', shuffle=True), batch_size=3,
-                              num_workers=0, collate_fn=dict(type='pseudo_collate')),
+        train_dataloader=dict(
+            dataset=ToyDataset(),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            batch_size=3,
+            num_workers=0,
+            collate_fn=dict(type='pseudo_collate')),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
-        default_hooks=dict(checkpoint=dict(dict(type='CheckpointHook', interval=1), **(checkpoint or {})),
-                           logger=dict(type='LoggerHook', interval=1)),
+        default_hooks=dict(
+            checkpoint=dict(dict(type='CheckpointHook', interval=1), **(checkpoint or {})),
+            logger=dict(type='LoggerHook', interval=1)),
         default_scope='videoalign',
         randomness=dict(seed=0),
         **kwargs)
@@ -198,10 +203,17 @@ def test_checkpoint_config_string_is_never_executed(tmp_path):
     marker = tmp_path / 'config_ran'
     checkpoint['meta']['config'] = f'x = __import__("pathlib").Path({str(marker)!r}).touch()\ngpu_ids = [0]\n'
     torch.save(checkpoint, path)
-    plain = Runner(model=ToyModel(), work_dir=str(tmp_path / 'plain'), experiment_name=f'toy-{uuid.uuid4().hex}',
-                   train_dataloader=dict(dataset=ToyDataset(), sampler=dict(type='DefaultSampler'), batch_size=3,
-                                         collate_fn=dict(type='pseudo_collate')),
-                   train_cfg=dict(by_epoch=True, max_epochs=1), optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)))
+    plain = Runner(
+        model=ToyModel(),
+        work_dir=str(tmp_path / 'plain'),
+        experiment_name=f'toy-{uuid.uuid4().hex}',
+        train_dataloader=dict(
+            dataset=ToyDataset(),
+            sampler=dict(type='DefaultSampler'),
+            batch_size=3,
+            collate_fn=dict(type='pseudo_collate')),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)))
     plain.train_loop  # noqa: B018  (builds the loop that resume fills)
     plain.optim_wrapper = plain.build_optim_wrapper(plain.optim_wrapper)
     plain.resume(path)

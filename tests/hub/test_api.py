@@ -225,6 +225,7 @@ def test_converter_options_reach_the_converter(hub_home, loopback, use_metafile,
         'backbone.conv1.weight', 'cls_head.prompt.embedding.weight'
     ]
     assert list(load_checkpoint('loopback/ep-features')['state_dict']) == ['cls_head.prompt.embedding.weight']
-    with pytest.raises(HubError, match="Converter options {'drop_visul': True} do not fit the 'efficient_prompt' converter"):
+    with pytest.raises(
+            HubError, match="Converter options {'drop_visul': True} do not fit the 'efficient_prompt' converter"):
         get_checkpoint('loopback/ep-typo', progress=False)
     assert loopback.files.count('/ep/HMDB_best.pth.tar') == 1  # one published file for the three entries

@@ -1,8 +1,9 @@
 """The model index: the repository's model-index.yml, extra metafiles, names, aliases and patterns."""
 import pytest
 
-from videoalign.hub import MetafileError, get_model_info, list_models, register_metafile
+from videoalign.hub import MetafileError, get_model_info
 from videoalign.hub import index as hub_index
+from videoalign.hub import list_models, register_metafile
 from videoalign.hub.index import read_model_index, strip_scheme
 
 

@@ -14,10 +14,7 @@ def test_train_loads_a_model_zoo_name(hub_home, loopback, use_metafile, tiny_syn
 
     work_dir = str(tmp_path / 'work')
     options = tiny_run_options(tiny_synthetic, max_epochs=1, batch_size=10, model_options=XCLIP_TINY_OPTIONS)
-    options += [
-        'optim_wrapper.optimizer.lr=0.',
-        'load_from=videoalign://loopback/xclip-tiny'
-    ]
+    options += ['optim_wrapper.optimizer.lr=0.', 'load_from=videoalign://loopback/xclip-tiny']
     proc = run_tool(
         ['python', 'tools/train.py', XCLIP_QUICKSTART_CONFIG, '--work-dir', work_dir] + options, timeout=300)
     assert 'Load checkpoint from videoalign://loopback/xclip-tiny' in proc.stdout + proc.stderr

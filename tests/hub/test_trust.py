@@ -14,10 +14,10 @@ import pytest
 import torch
 
 from videoalign.apis import get_checkpoint, load_checkpoint
-from videoalign.hub.scheme import download_to_cache
 from videoalign.hub import ChecksumError
 from videoalign.hub.cache import download_path
 from videoalign.hub.errors import FormatError
+from videoalign.hub.scheme import download_to_cache
 from videoalign.hub.verify import HashStore
 from videoalign.testing import REPO_ROOT
 

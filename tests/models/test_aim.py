@@ -305,7 +305,9 @@ def test_tiny_aim_trains_and_loss_falls(tiny_synthetic, tmp_path):
     ]
     cfg.train_dataloader.update(batch_size=10, num_workers=0, persistent_workers=False)
     cfg.train_dataloader.dataset.update(
-        ann_file=ann_file, data_prefix=dict(video=f'{tiny_synthetic}/videos'), pipeline=pipeline,
+        ann_file=ann_file,
+        data_prefix=dict(video=f'{tiny_synthetic}/videos'),
+        pipeline=pipeline,
         class_names=f'{tiny_synthetic}/label_map.txt')
     cfg.train_cfg.max_epochs = 30  # as the schedule: warm-up for 2.5 epochs, cosine over 30
     cfg.optim_wrapper.optimizer.lr = 1e-2

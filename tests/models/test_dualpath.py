@@ -22,8 +22,8 @@ from videoalign.models.converters import convert_dualpath, load_official_checkpo
 from videoalign.registry import MODELS
 from videoalign.structures import VideoFeatures
 from videoalign.testing import REPO_ROOT, run_tool, tiny_run_options
-from videoalign.utils import register_all_modules
 from videoalign.testing.checkpoints import RunsCode
+from videoalign.utils import register_all_modules
 
 CONVERTER = ['tools/convert/convert.py', 'dualpath']
 TRAINABLE = ('adapter', 'cls_head', 'spatial_positional_embedding', 'class_embedding', 'positional_embedding')
@@ -237,8 +237,9 @@ def test_gradients_reach_exactly_the_trainable_parameters():
     expected = {
         name
         for name, _ in model.named_parameters()
-        if '_adapter_' in name or name.startswith('cls_head.') or name in (
-            'backbone.spatial_positional_embedding', 'backbone.class_embedding', 'backbone.positional_embedding')
+        if '_adapter_' in name or name.startswith('cls_head.') or name in ('backbone.spatial_positional_embedding',
+                                                                           'backbone.class_embedding',
+                                                                           'backbone.positional_embedding')
     }
     assert {name for name, p in model.named_parameters() if p.requires_grad} == expected
     assert sum('_adapter_' in name for name in expected) == 2 * 5 * 4  # 2 blocks x 5 adapters x 4 tensors
@@ -266,8 +267,9 @@ def test_at_init_the_spatial_path_is_plain_clip_and_grids_pass_through():
     clip = MODELS.build(dict(type='CLIPViT', arch='tiny', block_cfg=dict(type='CLIPBlock'))).eval()
     result = clip.load_state_dict(model.state_dict(), strict=False)
     assert not result.missing_keys
-    assert set(result.unexpected_keys) == {'spatial_positional_embedding'} | {
-        k for k in model.state_dict() if '_adapter_' in k}
+    assert set(result.unexpected_keys) == {'spatial_positional_embedding'
+                                           } | {k
+                                                for k in model.state_dict() if '_adapter_' in k}
 
     clips = torch.randn(2, 3, 16, 32, 32)
     with torch.no_grad():
@@ -286,8 +288,15 @@ def test_at_init_the_spatial_path_is_plain_clip_and_grids_pass_through():
 TEXT = dict(text_width=32, text_layers=1, context=8, vocab=16)
 
 
-def official_key_shapes(width: int = 768, layers: int = 12, patch: int = 16, grid: int = 14, embed: int = 512,
-                        num_classes: int = 400, text_width: int = 512, text_layers: int = 12, context: int = 77,
+def official_key_shapes(width: int = 768,
+                        layers: int = 12,
+                        patch: int = 16,
+                        grid: int = 14,
+                        embed: int = 512,
+                        num_classes: int = 400,
+                        text_width: int = 512,
+                        text_layers: int = 12,
+                        context: int = 77,
                         vocab: int = 49408) -> 'OrderedDict':
     """Keys and shapes of the official ``CLIP`` state dict with ``'w-adapter'`` (dualpath.md §3.1; defaults: B/16,
     400 classes): 397 visual keys, then the text tower."""
@@ -295,45 +304,78 @@ def official_key_shapes(width: int = 768, layers: int = 12, patch: int = 16, gri
 
     def clip_block(prefix: str, dim: int) -> None:
         shapes.update({
-            f'{prefix}.attn.in_proj_weight': (3 * dim, dim), f'{prefix}.attn.in_proj_bias': (3 * dim, ),
-            f'{prefix}.attn.out_proj.weight': (dim, dim), f'{prefix}.attn.out_proj.bias': (dim, ),
-            f'{prefix}.ln_1.weight': (dim, ), f'{prefix}.ln_1.bias': (dim, ),
-            f'{prefix}.mlp.c_fc.weight': (4 * dim, dim), f'{prefix}.mlp.c_fc.bias': (4 * dim, ),
-            f'{prefix}.mlp.c_proj.weight': (dim, 4 * dim), f'{prefix}.mlp.c_proj.bias': (dim, ),
-            f'{prefix}.ln_2.weight': (dim, ), f'{prefix}.ln_2.bias': (dim, )})
+            f'{prefix}.attn.in_proj_weight': (3 * dim, dim),
+            f'{prefix}.attn.in_proj_bias': (3 * dim, ),
+            f'{prefix}.attn.out_proj.weight': (dim, dim),
+            f'{prefix}.attn.out_proj.bias': (dim, ),
+            f'{prefix}.ln_1.weight': (dim, ),
+            f'{prefix}.ln_1.bias': (dim, ),
+            f'{prefix}.mlp.c_fc.weight': (4 * dim, dim),
+            f'{prefix}.mlp.c_fc.bias': (4 * dim, ),
+            f'{prefix}.mlp.c_proj.weight': (dim, 4 * dim),
+            f'{prefix}.mlp.c_proj.bias': (dim, ),
+            f'{prefix}.ln_2.weight': (dim, ),
+            f'{prefix}.ln_2.bias': (dim, )
+        })
 
     num_tokens = grid * grid + 1
     shapes.update({
-        'visual.class_embedding': (width, ), 'visual.positional_embedding': (num_tokens, width),
-        'visual.proj': (width, embed), 'visual.spatial_positional_embedding': (num_tokens, width),
-        'visual.conv1.weight': (width, 3, patch, patch), 'visual.ln_pre.weight': (width, ),
-        'visual.ln_pre.bias': (width, )})
+        'visual.class_embedding': (width, ),
+        'visual.positional_embedding': (num_tokens, width),
+        'visual.proj': (width, embed),
+        'visual.spatial_positional_embedding': (num_tokens, width),
+        'visual.conv1.weight': (width, 3, patch, patch),
+        'visual.ln_pre.weight': (width, ),
+        'visual.ln_pre.bias': (width, )
+    })
     hidden = width // 4
     for i in range(layers):
         clip_block(f'visual.transformer.resblocks.{i}', width)
         for adapter in ADAPTERS:
             prefix = f'visual.transformer.resblocks.{i}.{adapter}'
             shapes.update({
-                f'{prefix}.down_proj.weight': (hidden, width), f'{prefix}.down_proj.bias': (hidden, ),
-                f'{prefix}.up_proj.weight': (width, hidden), f'{prefix}.up_proj.bias': (width, )})
+                f'{prefix}.down_proj.weight': (hidden, width),
+                f'{prefix}.down_proj.bias': (hidden, ),
+                f'{prefix}.up_proj.weight': (width, hidden),
+                f'{prefix}.up_proj.bias': (width, )
+            })
     shapes.update({
-        'visual.ln_post.weight': (width, ), 'visual.ln_post.bias': (width, ),
-        'visual.head.linear1.weight': (embed, 2 * embed), 'visual.head.linear1.bias': (embed, ),
-        'visual.head.linear2.weight': (num_classes, embed), 'visual.head.linear2.bias': (num_classes, )})
+        'visual.ln_post.weight': (width, ),
+        'visual.ln_post.bias': (width, ),
+        'visual.head.linear1.weight': (embed, 2 * embed),
+        'visual.head.linear1.bias': (embed, ),
+        'visual.head.linear2.weight': (num_classes, embed),
+        'visual.head.linear2.bias': (num_classes, )
+    })
     for i in range(text_layers):
         clip_block(f'transformer.resblocks.{i}', text_width)
     shapes.update({
-        'token_embedding.weight': (vocab, text_width), 'positional_embedding': (context, text_width),
-        'ln_final.weight': (text_width, ), 'ln_final.bias': (text_width, ), 'text_projection': (text_width, embed),
-        'logit_scale': ()})
+        'token_embedding.weight': (vocab, text_width),
+        'positional_embedding': (context, text_width),
+        'ln_final.weight': (text_width, ),
+        'ln_final.bias': (text_width, ),
+        'text_projection': (text_width, embed),
+        'logit_scale': ()
+    })
     return shapes
 
 
 def save_official(path: str, state_dict: dict, **args) -> str:
     """A file of the official ``save_model`` layout (dualpath.md §3.2), ``args`` an ``argparse.Namespace``."""
     namespace = argparse.Namespace(data_set='HMDB51', num_frames=16, nb_classes=NUM_CLASSES, blr=0.03, **args)
-    torch.save({'model': state_dict, 'optimizer': {'state': {}, 'param_groups': []}, 'epoch': 49,
-                'scaler': {'scale': 65536.0}, 'args': namespace}, path)
+    torch.save(
+        {
+            'model': state_dict,
+            'optimizer': {
+                'state': {},
+                'param_groups': []
+            },
+            'epoch': 49,
+            'scaler': {
+                'scale': 65536.0
+            },
+            'args': namespace
+        }, path)
     return path
 
 
@@ -348,8 +390,9 @@ def test_official_key_list_matches_dualpath_md():
     assert len(adapters) == 20 * 12 and sum(numel[k] for k in adapters) == 60 * 295872
     assert round(sum(numel[k] for k in shapes if '.head.' in k) / 1e6, 2) == 0.73
     # build_model's rule: the keys CLIP lacks, and every name with class_embedding or positional_embedding
-    trained = [k for k in shapes if '_adapter_' in k or '.head.' in k or 'class_embedding' in k or
-               'positional_embedding' in k]
+    trained = [
+        k for k in shapes if '_adapter_' in k or '.head.' in k or 'class_embedding' in k or 'positional_embedding' in k
+    ]
     assert round(sum(numel[k] for k in trained) / 1e6, 2) == 18.83
     assert sum(numel[k] for k in trained) - numel['positional_embedding'] == 18785680  # without the text one
 
@@ -378,8 +421,10 @@ def test_tiny_round_trip_through_the_converter(tmp_path):
     for key, shape in official_key_shapes(64, 2, 8, 4, 32, NUM_CLASSES, **TEXT).items():
         if not key.startswith('visual.'):
             official[key] = torch.randn(shape, generator=gen)
-    assert {k: tuple(v.shape) for k, v in official.items()} == dict(official_key_shapes(64, 2, 8, 4, 32,
-                                                                                        NUM_CLASSES, **TEXT))
+    assert {
+        k: tuple(v.shape)
+        for k, v in official.items()
+    } == dict(official_key_shapes(64, 2, 8, 4, 32, NUM_CLASSES, **TEXT))
     marker = str(tmp_path / 'code_ran')
     src = save_official(str(tmp_path / 'checkpoint-49.pth'), official, payload=RunsCode(marker))
     dst = str(tmp_path / 'converted' / 'dualpath_tiny.pth')
@@ -391,8 +436,8 @@ def test_tiny_round_trip_through_the_converter(tmp_path):
     assert not osp.exists(marker)
     checkpoint = torch.load(dst, map_location='cpu', weights_only=True)
     assert checkpoint['meta']['converter'] == 'dualpath'
-    assert checkpoint['meta']['official_args'] == dict(data_set='HMDB51', num_frames=16, nb_classes=NUM_CLASSES,
-                                                       blr=0.03)
+    assert checkpoint['meta']['official_args'] == dict(
+        data_set='HMDB51', num_frames=16, nb_classes=NUM_CLASSES, blr=0.03)
 
     target = tiny_dualpath(seed=1)
     result = target.load_state_dict(checkpoint['state_dict'], strict=True)
@@ -422,7 +467,6 @@ def test_checkpoint_layouts_and_unknown_keys():
 
 # ----------------------------------------------------------------------------------------------------------------
 # training
-
 
 TRAIN_CONFIG = """
 _base_ = ['{root}/configs/_base_/datasets/synthetic.py', '{root}/configs/_base_/default_runtime.py']

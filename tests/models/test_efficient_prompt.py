@@ -55,8 +55,11 @@ def test_gradients_reach_exactly_the_neck_and_the_prompt():
     losses = model.loss(torch.randn(2, 1, 3, TINY_T, 32, 32), samples([0, 2]))
     losses['loss_cls'].backward()
     trained = {name for name, p in model.named_parameters() if p.grad is not None}
-    assert trained == {name for name, _ in model.named_parameters()
-                       if name.startswith('neck.') or name == 'cls_head.prompt.embedding.weight'}
+    assert trained == {
+        name
+        for name, _ in model.named_parameters()
+        if name.startswith('neck.') or name == 'cls_head.prompt.embedding.weight'
+    }
     assert all(model.get_parameter(name).grad.abs().sum() > 0 for name in trained)
     assert all(not p.requires_grad for name, p in model.named_parameters() if name not in trained)
     # the frozen backbone ran without autograd and stays in eval mode, as the frozen text tower
@@ -129,16 +132,31 @@ def test_class_names_too_long_for_the_prompt():
 
 def clip_block_shapes(prefix: str, width: int) -> dict:
     return {
-        f'{prefix}.attn.in_proj_weight': (3 * width, width), f'{prefix}.attn.in_proj_bias': (3 * width, ),
-        f'{prefix}.attn.out_proj.weight': (width, width), f'{prefix}.attn.out_proj.bias': (width, ),
-        f'{prefix}.ln_1.weight': (width, ), f'{prefix}.ln_1.bias': (width, ),
-        f'{prefix}.mlp.c_fc.weight': (4 * width, width), f'{prefix}.mlp.c_fc.bias': (4 * width, ),
-        f'{prefix}.mlp.c_proj.weight': (width, 4 * width), f'{prefix}.mlp.c_proj.bias': (width, ),
-        f'{prefix}.ln_2.weight': (width, ), f'{prefix}.ln_2.bias': (width, )}
+        f'{prefix}.attn.in_proj_weight': (3 * width, width),
+        f'{prefix}.attn.in_proj_bias': (3 * width, ),
+        f'{prefix}.attn.out_proj.weight': (width, width),
+        f'{prefix}.attn.out_proj.bias': (width, ),
+        f'{prefix}.ln_1.weight': (width, ),
+        f'{prefix}.ln_1.bias': (width, ),
+        f'{prefix}.mlp.c_fc.weight': (4 * width, width),
+        f'{prefix}.mlp.c_fc.bias': (4 * width, ),
+        f'{prefix}.mlp.c_proj.weight': (width, 4 * width),
+        f'{prefix}.mlp.c_proj.bias': (width, ),
+        f'{prefix}.ln_2.weight': (width, ),
+        f'{prefix}.ln_2.bias': (width, )
+    }
 
 
-def official_key_shapes(width=768, layers=12, patch=16, grid=14, embed=512, text_width=512, text_layers=12,
-                        vocab=49408, num_frames=16, tfm_layers=1) -> 'OrderedDict':
+def official_key_shapes(width=768,
+                        layers=12,
+                        patch=16,
+                        grid=14,
+                        embed=512,
+                        text_width=512,
+                        text_layers=12,
+                        vocab=49408,
+                        num_frames=16,
+                        tfm_layers=1) -> 'OrderedDict':
     """The keys and shapes of an official ``CLIPrompt`` state dict (efficient_prompt.md §3; defaults: B/16)."""
     shapes = OrderedDict()
     shapes['clipmodel.positional_embedding'] = (77, text_width)
@@ -166,19 +184,22 @@ def official_key_shapes(width=768, layers=12, patch=16, grid=14, embed=512, text
     return shapes
 
 
-TINY_SHAPES = dict(width=64, layers=2, patch=8, grid=4, embed=TINY_D, text_width=32, text_layers=2,
-                   num_frames=TINY_T)
+TINY_SHAPES = dict(width=64, layers=2, patch=8, grid=4, embed=TINY_D, text_width=32, text_layers=2, num_frames=TINY_T)
 
 
 def official_forward(state: dict, videos: torch.Tensor, names, prefix=16, postfix=16) -> torch.Tensor:
     """The official logits (``CLIPrompt.forward`` + ``cos / 0.07``) computed from an official tiny state dict."""
     visual = CLIPViT('tiny', num_frames=TINY_T, use_proj=True).eval()
-    visual.load_state_dict({k[len('clipmodel.visual.'):]: v for k, v in state.items()
-                            if k.startswith('clipmodel.visual.')})
+    visual.load_state_dict({
+        k[len('clipmodel.visual.'):]: v
+        for k, v in state.items() if k.startswith('clipmodel.visual.')
+    })
     text = CLIPTextEncoder('tiny').eval()
-    text.load_state_dict({k[len('clipmodel.'):]: v for k, v in state.items()
-                          if k.startswith('clipmodel.') and not k.startswith(('clipmodel.visual.',
-                                                                              'clipmodel.logit_scale'))})
+    text.load_state_dict({
+        k[len('clipmodel.'):]: v
+        for k, v in state.items()
+        if k.startswith('clipmodel.') and not k.startswith(('clipmodel.visual.', 'clipmodel.logit_scale'))
+    })
     # replace_text_embedding: learned rows by absolute position, then SOT, the name and EOT written over them
     tokens = CLIPTokenizer()(list(names))
     words = text.token_embedding(tokens)
@@ -195,8 +216,10 @@ def official_forward(state: dict, videos: torch.Tensor, names, prefix=16, postfi
     # videos: per-frame CLIP, + temporalEmbedding, temporalModelling (pre-LN blocks), mean over T
     frames = visual(videos).frame_embeds.transpose(0, 1)  # (T, B, D)
     x = frames + state['temporalEmbedding.weight'].unsqueeze(1)
-    block = {k[len('temporalModelling.resblocks.0.'):]: v for k, v in state.items()
-             if k.startswith('temporalModelling.resblocks.0.')}
+    block = {
+        k[len('temporalModelling.resblocks.0.'):]: v
+        for k, v in state.items() if k.startswith('temporalModelling.resblocks.0.')
+    }
     attn = torch.nn.MultiheadAttention(TINY_D, 2)
     attn.load_state_dict({k[len('attn.'):]: v for k, v in block.items() if k.startswith('attn.')})
     ln = torch.nn.functional.layer_norm

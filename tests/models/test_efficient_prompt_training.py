@@ -22,7 +22,8 @@ _base_ = [{CONFIG!r}]
 model = dict(
     backbone=dict(arch='tiny', num_frames=8, init_cfg=None),
     neck=dict(num_frames=8, embed_dims=32, num_heads=2),
-    cls_head=dict(in_channels=32, text_encoder=dict(arch='tiny', init_cfg=None), prompt=dict(prefix={prefix}, postfix={prefix})))
+    cls_head=dict(in_channels=32, text_encoder=dict(arch='tiny', init_cfg=None),
+                  prompt=dict(prefix={prefix}, postfix={prefix})))
 pipeline = [
     dict(type='DecordInit', io_backend='disk'),
     dict(type='RandomStrideSample', clip_len=8, num_clips=1),
@@ -33,9 +34,11 @@ pipeline = [
     dict(type='PackActionInputs')
 ]
 loader = dict(batch_size=10, num_workers=0, persistent_workers=False)
-train_dataloader = dict(**loader, dataset=dict(class_names={data_dir + '/label_map.txt'!r}, ann_file={data_dir + '/synthetic_train_list_videos.txt'!r},
+train_dataloader = dict(**loader, dataset=dict(class_names={data_dir + '/label_map.txt'!r},
+                                               ann_file={data_dir + '/synthetic_train_list_videos.txt'!r},
                                                data_prefix=dict(video={videos!r}), pipeline=pipeline))
-val_dataloader = dict(**loader, dataset=dict(class_names={data_dir + '/label_map.txt'!r}, ann_file={data_dir + '/synthetic_val_list_videos.txt'!r},
+val_dataloader = dict(**loader, dataset=dict(class_names={data_dir + '/label_map.txt'!r},
+                                             ann_file={data_dir + '/synthetic_val_list_videos.txt'!r},
                                              data_prefix=dict(video={videos!r}), pipeline=pipeline))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr={lr}))

@@ -16,8 +16,8 @@ from mmengine.config import Config
 from videoalign.models.converters import convert_xclip, load_official_checkpoint
 from videoalign.registry import MODELS
 from videoalign.testing import REPO_ROOT, run_tool
-from videoalign.utils import register_all_modules
 from videoalign.testing.checkpoints import RunsCode
+from videoalign.utils import register_all_modules
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'xclip', 'vit-b16-8f_k400.py')
 CONVERTER = ['tools/convert/convert.py', 'xclip']
@@ -41,9 +41,18 @@ class CfgNodeLike(dict):
         self.__dict__['__new_allowed__'] = False
 
 
-def official_key_shapes(width: int = 768, layers: int = 12, patch: int = 16, grid: int = 14, embed: int = 512,
-                        text_width: int = 512, text_layers: int = 12, context: int = 77, vocab: int = 49408,
-                        num_frames: int = 8, mit_layers: int = 1, prompt_layers: int = 2) -> 'OrderedDict':
+def official_key_shapes(width: int = 768,
+                        layers: int = 12,
+                        patch: int = 16,
+                        grid: int = 14,
+                        embed: int = 512,
+                        text_width: int = 512,
+                        text_layers: int = 12,
+                        context: int = 77,
+                        vocab: int = 49408,
+                        num_frames: int = 8,
+                        mit_layers: int = 1,
+                        prompt_layers: int = 2) -> 'OrderedDict':
     """The keys and shapes of an official ``XCLIP`` state dict, as listed in xclip.md §3.1 (defaults: B/16, T=8).
 
     Returns:
@@ -133,8 +142,16 @@ def save_official(path: str, state_dict: dict, config=None) -> str:
     torch.save(
         {
             'model': state_dict,
-            'optimizer': {'state': {}, 'param_groups': [{'lr': 8e-6, 'params': [0, 1]}]},
-            'lr_scheduler': {'t_initial': 30},
+            'optimizer': {
+                'state': {},
+                'param_groups': [{
+                    'lr': 8e-6,
+                    'params': [0, 1]
+                }]
+            },
+            'lr_scheduler': {
+                't_initial': 30
+            },
             'max_accuracy': 83.8,
             'epoch': 1,
             'config': OfficialConfig() if config is None else config,
@@ -253,8 +270,19 @@ def test_convert_full_size_official_checkpoint(full_model, tmp_path):
 # reading official files safely; unknown keys
 
 # a small official layout (the converter maps by name, so the size does not matter to it)
-SMALL = dict(width=64, layers=1, patch=8, grid=2, embed=64, text_width=64, text_layers=1, context=8, vocab=16,
-             num_frames=2, mit_layers=1, prompt_layers=1)
+SMALL = dict(
+    width=64,
+    layers=1,
+    patch=8,
+    grid=2,
+    embed=64,
+    text_width=64,
+    text_layers=1,
+    context=8,
+    vocab=16,
+    num_frames=2,
+    mit_layers=1,
+    prompt_layers=1)
 
 
 def test_pickled_code_in_config_does_not_run(tmp_path):
@@ -298,8 +326,19 @@ def test_dict_subclass_config_is_read(tmp_path):
 # ----------------------------------------------------------------------------------------------------------------
 # tiny model: conversion round trip gives identical logits
 
-TINY = dict(width=128, layers=2, patch=8, grid=4, embed=128, text_width=128, text_layers=2, context=77, vocab=49408,
-            num_frames=4, mit_layers=1, prompt_layers=2)
+TINY = dict(
+    width=128,
+    layers=2,
+    patch=8,
+    grid=4,
+    embed=128,
+    text_width=128,
+    text_layers=2,
+    context=77,
+    vocab=49408,
+    num_frames=4,
+    mit_layers=1,
+    prompt_layers=2)
 TINY_CLASSES = ['abseiling', 'air drumming', 'passing American football (in game)', "massaging person's head"]
 
 # videoalign key prefix -> official key prefix (the inverse of the converter's mapping, written independently)
@@ -318,10 +357,18 @@ def tiny_model():
     register_all_modules()
     arch = dict(
         embed_dim=TINY['embed'],
-        vision=dict(image_size=TINY['patch'] * TINY['grid'], patch_size=TINY['patch'], width=TINY['width'],
-                    layers=TINY['layers'], heads=TINY['width'] // 64),
-        text=dict(context_length=TINY['context'], vocab_size=TINY['vocab'], width=TINY['text_width'],
-                  heads=TINY['text_width'] // 64, layers=TINY['text_layers']))
+        vision=dict(
+            image_size=TINY['patch'] * TINY['grid'],
+            patch_size=TINY['patch'],
+            width=TINY['width'],
+            layers=TINY['layers'],
+            heads=TINY['width'] // 64),
+        text=dict(
+            context_length=TINY['context'],
+            vocab_size=TINY['vocab'],
+            width=TINY['text_width'],
+            heads=TINY['text_width'] // 64,
+            layers=TINY['text_layers']))
     cfg = dict(
         type='Recognizer3D',
         backbone=dict(type='CLIPViT', arch=arch, num_frames=TINY['num_frames'], block_cfg=dict(type='XCLIPBlock')),
@@ -332,8 +379,11 @@ def tiny_model():
             in_channels=TINY['embed'],
             class_names=TINY_CLASSES,
             text_encoder=dict(type='CLIPTextEncoder', arch=arch),
-            text_prompt=dict(type='VideoSpecificPrompt', embed_dims=TINY['embed'], visual_width=TINY['width'],
-                             num_layers=TINY['prompt_layers'])),
+            text_prompt=dict(
+                type='VideoSpecificPrompt',
+                embed_dims=TINY['embed'],
+                visual_width=TINY['width'],
+                num_layers=TINY['prompt_layers'])),
         data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW'))
     return MODELS.build(cfg).eval()
 

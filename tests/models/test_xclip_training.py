@@ -32,8 +32,9 @@ def test_gradients_reach_exactly_the_trainable_parameters():
     model.init_weights()
     model.train()
     frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
-    assert frozen == {n for n, _ in model.named_parameters() if n.startswith('cls_head.text_encoder.')} | {
-        'cls_head.logit_scale'}
+    assert frozen == {n
+                      for n, _ in model.named_parameters()
+                      if n.startswith('cls_head.text_encoder.')} | {'cls_head.logit_scale'}
     inputs = torch.randn(4, 1, 3, 8, 56, 56)
     samples = [ActionDataSample().set_gt_label(i) for i in range(4)]
     losses = model.loss(inputs, samples)

@@ -56,16 +56,18 @@ _base_ = [{VIDEO_CONFIG!r}]
 model = dict(backbone=dict(arch={dict(ARCH, _delete_=True)!r},
                            init_cfg=dict(type='CLIPPretrained', checkpoint={clip_path!r},
                                          prefix='visual.')))
-train_dataloader = dict(dataset=dict(class_names={tiny_synthetic + '/label_map.txt'!r}, ann_file={tiny_synthetic + '/synthetic_train_list_videos.txt'!r},
+train_dataloader = dict(dataset=dict(class_names={tiny_synthetic + '/label_map.txt'!r},
+                                     ann_file={tiny_synthetic + '/synthetic_train_list_videos.txt'!r},
                                      data_prefix=dict(video={videos!r})))
-val_dataloader = dict(dataset=dict(class_names={tiny_synthetic + '/label_map.txt'!r}, ann_file={tiny_synthetic + '/synthetic_val_list_videos.txt'!r},
+val_dataloader = dict(dataset=dict(class_names={tiny_synthetic + '/label_map.txt'!r},
+                                   ann_file={tiny_synthetic + '/synthetic_val_list_videos.txt'!r},
                                    data_prefix=dict(video={videos!r})))
 test_dataloader = val_dataloader
 ''')
     out_dir = str(root / 'feats')
     proc = run_tool(['python', TOOL, config, '--out-dir', out_dir, '--batch-size', '5', '--device', 'cpu'])
-    return dict(root=root, config=config, out_dir=out_dir, encoder=encoder.eval(), stdout=proc.stdout,
-                data=tiny_synthetic)
+    return dict(
+        root=root, config=config, out_dir=out_dir, encoder=encoder.eval(), stdout=proc.stdout, data=tiny_synthetic)
 
 
 def listed(data_dir: str, split: str) -> list:
@@ -115,8 +117,11 @@ def test_resume_keeps_existing_files_and_unreadable_videos_are_reported(extracte
     ann = tmp_path / 'list.txt'
     ann.write_text(f'{good[0]} 0\nbroken.mp4 1\nmissing.mp4 2\ngood.mp4 3\n')
 
-    extract_tool.main([extracted['config'], '--out-dir', out_dir, '--ann-file', str(ann), '--video-root',
-                       str(tmp_path / 'videos'), '--device', 'cpu', '--save-dtype', 'float16'])
+    extract_tool.main([
+        extracted['config'], '--out-dir', out_dir, '--ann-file',
+        str(ann), '--video-root',
+        str(tmp_path / 'videos'), '--device', 'cpu', '--save-dtype', 'float16'
+    ])
     captured = capsys.readouterr()
     assert '4 videos, 1 already done; encoding 3' in captured.out
     assert np.array_equal(np.load(kept), np.zeros((3, 32)))
@@ -155,9 +160,11 @@ train_pipeline = [dict(type='LoadFrameFeatures'), dict(type='RandomStrideSample'
 val_pipeline = [dict(type='LoadFrameFeatures'), dict(type='RandomStrideSample', clip_len=8, num_clips=5),
                 dict(type='FrameFeatureDecode'), dict(type='PackActionInputs')]
 loader = dict(batch_size=10, num_workers=0, persistent_workers=False)
-train_dataloader = dict(**loader, dataset=dict(class_names={data + '/label_map.txt'!r}, ann_file={data + '/synthetic_train_list_videos.txt'!r},
+train_dataloader = dict(**loader, dataset=dict(class_names={data + '/label_map.txt'!r},
+                                               ann_file={data + '/synthetic_train_list_videos.txt'!r},
                                                data_prefix=dict(video=feature_root), pipeline=train_pipeline))
-val_dataloader = dict(**loader, dataset=dict(class_names={data + '/label_map.txt'!r}, ann_file={data + '/synthetic_val_list_videos.txt'!r},
+val_dataloader = dict(**loader, dataset=dict(class_names={data + '/label_map.txt'!r},
+                                             ann_file={data + '/synthetic_val_list_videos.txt'!r},
                                              data_prefix=dict(video=feature_root), pipeline=val_pipeline))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=0.003))

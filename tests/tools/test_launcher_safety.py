@@ -53,13 +53,21 @@ def _alive(pid: int) -> bool:
 
 def test_killed_launcher_takes_its_ranks_and_the_work_dir_is_locked_meanwhile(tiny_synthetic, tmp_path):
     work_dir = str(tmp_path / 'work')
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1',
-               PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    env = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        PORT=str(_free_port()),
+        OMP_NUM_THREADS='1',
+        PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
     train = ['--work-dir', work_dir] + tiny_run_options(tiny_synthetic, max_epochs=200, batch_size=3)
     log_path = tmp_path / 'launcher.log'
     with open(log_path, 'w') as log:
-        launcher = subprocess.Popen(['bash', 'tools/dist_train.sh', R3D_CONFIG, '2'] + train, cwd=REPO_ROOT, env=env,
-                                    stdout=log, stderr=subprocess.STDOUT)
+        launcher = subprocess.Popen(
+            ['bash', 'tools/dist_train.sh', R3D_CONFIG, '2'] + train,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT)
     ranks = []
     try:
         deadline = time.time() + 300
@@ -102,13 +110,20 @@ def test_dump_path_is_checked_before_testing_and_written_atomically(tiny_synthet
     blocked = tmp_path / 'not_a_dir'
     blocked.write_text('a file where the dump folder should be')
     start = time.time()
-    proc = run_tool(['python', 'tools/test.py', R3D_CONFIG, checkpoint, '--dump', str(blocked / 'preds.pkl'),
-                     '--work-dir', str(tmp_path / 't')] + tiny_run_options(tiny_synthetic), check=False)
+    proc = run_tool(
+        [
+            'python', 'tools/test.py', R3D_CONFIG, checkpoint, '--dump',
+            str(blocked / 'preds.pkl'), '--work-dir',
+            str(tmp_path / 't')
+        ] + tiny_run_options(tiny_synthetic),
+        check=False)
     assert proc.returncode != 0 and f'--dump {blocked}/preds.pkl: cannot write to {blocked}' in proc.stderr
     assert 'test metrics' not in proc.stdout and time.time() - start < 60
     dump = tmp_path / 'out' / 'preds.pkl'  # a folder that does not exist yet is created
-    run_tool(['python', 'tools/test.py', R3D_CONFIG, checkpoint, '--dump', str(dump),
-              '--work-dir', str(tmp_path / 't')] + tiny_run_options(tiny_synthetic))
+    run_tool(
+        ['python', 'tools/test.py', R3D_CONFIG, checkpoint, '--dump',
+         str(dump), '--work-dir',
+         str(tmp_path / 't')] + tiny_run_options(tiny_synthetic))
     with open(dump, 'rb') as f:
         assert len(pickle.load(f)) == 20
     assert os.listdir(dump.parent) == ['preds.pkl']
@@ -118,8 +133,10 @@ def test_dump_path_is_checked_before_testing_and_written_atomically(tiny_synthet
     state = torch.load(checkpoint, map_location='cpu', weights_only=False)['state_dict']
     state = {k.replace('cls_head.', 'other_head.'): v for k, v in state.items()}
     torch.save({'state_dict': state}, other)
-    proc = run_tool(['python', 'tools/test.py', R3D_CONFIG, other, '--work-dir', str(tmp_path / 't')] +
-                    tiny_run_options(tiny_synthetic), check=False)
+    proc = run_tool(
+        ['python', 'tools/test.py', R3D_CONFIG, other, '--work-dir',
+         str(tmp_path / 't')] + tiny_run_options(tiny_synthetic),
+        check=False)
     assert proc.returncode != 0 and 'test metrics' not in proc.stdout
     assert 'unexpected key in source state_dict: other_head.fc_cls.weight' in proc.stderr
     assert 'missing keys in source state_dict: cls_head.fc_cls.weight' in proc.stderr and '--non-strict' in proc.stderr
@@ -141,7 +158,9 @@ def test_many_unreadable_test_videos_are_skipped_and_the_rest_scored(tiny_synthe
         f.write('\n'.join(missing + lines) + '\n')
     work_dir = str(tmp_path / 'work')
     run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', work_dir] + tiny_run_options(data, max_epochs=1))
-    proc = run_tool(['python', 'tools/test.py', R3D_CONFIG, osp.join(work_dir, 'epoch_1.pth'), '--work-dir',
-                     str(tmp_path / 't')] + tiny_run_options(data))
+    proc = run_tool(
+        ['python', 'tools/test.py', R3D_CONFIG,
+         osp.join(work_dir, 'epoch_1.pth'), '--work-dir',
+         str(tmp_path / 't')] + tiny_run_options(data))
     assert re.search(r'"acc/skipped_videos": 60\b', proc.stdout), proc.stdout[-2000:]
     assert re.search(r'"acc/top1": [0-9.]+', proc.stdout)

@@ -23,8 +23,11 @@ def test_quickstart_model_trains_and_scores_free_text(tiny_synthetic, tmp_path):
     # from a folder outside the repository, with nothing but the config, the checkpoint and absolute paths
     outside = tmp_path / 'elsewhere'
     outside.mkdir()
-    demo = ['python', osp.join(REPO_ROOT, 'demo', 'demo.py'), video, '--config', QUICKSTART_CONFIG, '--checkpoint',
-            checkpoint, '--cfg-options', *QUICKSTART_TINY_OPTIONS]
+    demo = [
+        'python',
+        osp.join(REPO_ROOT, 'demo', 'demo.py'), video, '--config', QUICKSTART_CONFIG, '--checkpoint', checkpoint,
+        '--cfg-options', *QUICKSTART_TINY_OPTIONS
+    ]
     proc = run_tool(demo + ['--labels', *labels], cwd=str(outside))
     rows = re.findall(r'^\s*(\d)\. ([0-9.]+)  (.+)$', proc.stdout, re.M)
     assert sorted(r[2] for r in rows) == sorted(labels), proc.stdout

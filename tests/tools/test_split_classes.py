@@ -7,8 +7,8 @@ import pytest
 from videoalign.datasets.class_names import load_class_names
 from videoalign.testing import REPO_ROOT
 
-_spec = importlib.util.spec_from_file_location('split_classes',
-                                               osp.join(REPO_ROOT, 'tools', 'data', 'split_classes.py'))
+_spec = importlib.util.spec_from_file_location('split_classes', osp.join(REPO_ROOT, 'tools', 'data',
+                                                                         'split_classes.py'))
 split_tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(split_tool)
 

@@ -37,8 +37,11 @@ def test_train_then_test(tiny_synthetic, tmp_path):
     assert ckpt['meta']['epoch'] == 2 and ckpt['meta']['seed'] == 1
 
     dump = str(tmp_path / 'preds.pkl')
-    proc = run_tool(['python', 'tools/test.py', R3D_CONFIG, osp.join(work_dir, 'epoch_2.pth'),
-                     '--work-dir', str(tmp_path / 'test'), '--dump', dump] + tiny_run_options(tiny_synthetic))
+    proc = run_tool([
+        'python', 'tools/test.py', R3D_CONFIG,
+        osp.join(work_dir, 'epoch_2.pth'), '--work-dir',
+        str(tmp_path / 'test'), '--dump', dump
+    ] + tiny_run_options(tiny_synthetic))
     metrics = re.search(r'^test metrics: .*"acc/top1": ([0-9.]+)', proc.stdout, re.M)
     assert metrics is not None, proc.stdout[-2000:]
     assert 0.0 <= float(metrics.group(1)) <= 1.0
@@ -57,8 +60,8 @@ def test_test_tool_errors(tmp_path):
 def test_load_from_wrong_checkpoint_names_keys(tiny_synthetic, tmp_path):
     bad = str(tmp_path / 'bad.pth')
     torch.save({'state_dict': {'backbone.not_a_layer.weight': torch.zeros(1)}}, bad)
-    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', str(tmp_path / 'w')] +
-                    tiny_run_options(tiny_synthetic, max_epochs=1) + [f'load_from={bad}'])
+    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir',
+                     str(tmp_path / 'w')] + tiny_run_options(tiny_synthetic, max_epochs=1) + [f'load_from={bad}'])
     # mmengine loads non-strictly and reports both sides; the run goes on from the initial weights
     assert 'unexpected key in source state_dict: backbone.not_a_layer.weight' in proc.stdout
     assert 'missing keys in source state_dict: backbone.conv1.conv.weight' in proc.stdout
@@ -89,19 +92,28 @@ def test_corrupt_video_is_skipped_and_reported(tiny_synthetic, tmp_path):
 
 
 def _dist_train(work_dir: str, data: str, max_epochs: int, extra: list = ()) -> list:
-    return ['bash', 'tools/dist_train.sh', R3D_CONFIG, '2', '--work-dir', work_dir, *extra
-            ] + tiny_run_options(data, max_epochs=max_epochs, batch_size=3)
+    return ['bash', 'tools/dist_train.sh', R3D_CONFIG, '2', '--work-dir', work_dir, *extra] + tiny_run_options(
+        data, max_epochs=max_epochs, batch_size=3)
 
 
 def test_dist_train_two_cpu_ranks_kill_and_resume(tiny_synthetic, tmp_path):
     """Two gloo ranks train, are killed mid-run, resume from the last checkpoint and end with equal weights."""
     work_dir = str(tmp_path / 'work')
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()), OMP_NUM_THREADS='1',
-               PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    env = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        PORT=str(_free_port()),
+        OMP_NUM_THREADS='1',
+        PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
     log_path = tmp_path / 'first_run.log'
     with open(log_path, 'w') as log:
-        first = subprocess.Popen(_dist_train(work_dir, tiny_synthetic, max_epochs=8), cwd=REPO_ROOT, env=env,
-                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        first = subprocess.Popen(
+            _dist_train(work_dir, tiny_synthetic, max_epochs=8),
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True)
     deadline = time.time() + 300
     while not osp.isfile(osp.join(work_dir, 'epoch_2.pth')):
         assert first.poll() is None, log_path.read_text()[-4000:]
@@ -116,8 +128,14 @@ def test_dist_train_two_cpu_ranks_kill_and_resume(tiny_synthetic, tmp_path):
     done = int(re.search(r'epoch_(\d+)\.pth', resumed_from).group(1))
 
     env['PORT'] = str(_free_port())
-    proc = subprocess.run(_dist_train(work_dir, tiny_synthetic, max_epochs=8, extra=['--resume']), cwd=REPO_ROOT,
-                          env=env, capture_output=True, encoding='utf-8', errors='replace', timeout=600)
+    proc = subprocess.run(
+        _dist_train(work_dir, tiny_synthetic, max_epochs=8, extra=['--resume']),
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        encoding='utf-8',
+        errors='replace',
+        timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]
     assert f'Auto resumed from the latest checkpoint {resumed_from}' in out and f'resumed epoch: {done}' in out
@@ -128,6 +146,5 @@ def test_dist_train_two_cpu_ranks_kill_and_resume(tiny_synthetic, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU-only error')
 def test_amp_without_gpu_is_a_clear_error(tiny_synthetic, tmp_path):
-    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--amp', '--work-dir', str(tmp_path)],
-                    check=False)
+    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--amp', '--work-dir', str(tmp_path)], check=False)
     assert proc.returncode != 0 and '--amp needs a GPU' in proc.stderr

@@ -7,8 +7,10 @@ from videoalign.utils import check_cfg_options, check_config_keys
 
 
 def _config(**kwargs) -> Config:
-    base = dict(model=dict(type='Recognizer3D', backbone=dict(type='ResNet3d', depth=18)),
-                train_dataloader=dict(batch_size=2), optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)))
+    base = dict(
+        model=dict(type='Recognizer3D', backbone=dict(type='ResNet3d', depth=18)),
+        train_dataloader=dict(batch_size=2),
+        optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)))
     base.update(kwargs)
     return Config(base)
 
@@ -35,8 +37,14 @@ def test_misspelt_key_in_config_file_names_the_file(tmp_path):
 
 
 def test_helper_variables_pass():
-    cfg = _config(data_root='data/k400', train_pipeline=[dict(type='DecordInit')], dataset_type='VideoDataset',
-                  ann_file_train='a.txt', num_classes=400, max_epochs=3, file_client_args=dict(io_backend='disk'))
+    cfg = _config(
+        data_root='data/k400',
+        train_pipeline=[dict(type='DecordInit')],
+        dataset_type='VideoDataset',
+        ann_file_train='a.txt',
+        num_classes=400,
+        max_epochs=3,
+        file_client_args=dict(io_backend='disk'))
     assert check_config_keys(cfg) is None
 
 
@@ -69,8 +77,14 @@ def test_unrelated_cfg_option_raises_without_suggestion():
 
 def test_valid_cfg_options_pass():
     cfg = _config(data_root='data')
-    options = {'model.backbone.depth': 50, 'randomness.seed': 3, 'data_root': 'elsewhere',
-               'train_dataloader.batch_size': 8, 'default_hooks.logger.interval': 1, 'auto_scale_lr.enable': True}
+    options = {
+        'model.backbone.depth': 50,
+        'randomness.seed': 3,
+        'data_root': 'elsewhere',
+        'train_dataloader.batch_size': 8,
+        'default_hooks.logger.interval': 1,
+        'auto_scale_lr.enable': True
+    }
     assert 'randomness' not in cfg and 'default_hooks' not in cfg
     assert check_cfg_options(cfg, options) is None
     assert check_cfg_options(cfg, None) is None
@@ -79,8 +93,12 @@ def test_valid_cfg_options_pass():
 
 def test_train_tool_rejects_misspelt_cfg_option_before_training(tmp_path):
     work_dir = tmp_path / 'work'
-    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', str(work_dir), '--cfg-options',
-                     'optim_wraper.optimizer.lr=1'], check=False, timeout=120)
+    proc = run_tool([
+        'python', 'tools/train.py', R3D_CONFIG, '--work-dir',
+        str(work_dir), '--cfg-options', 'optim_wraper.optimizer.lr=1'
+    ],
+                    check=False,
+                    timeout=120)
     assert proc.returncode != 0
     assert 'optim_wraper.optimizer.lr' in proc.stderr
     assert 'KeyError' in proc.stderr
@@ -91,8 +109,10 @@ def test_train_tool_rejects_misspelt_cfg_option_before_training(tmp_path):
 def test_mmcv1_keys_in_a_config_file_name_their_replacement(tmp_path):
     path = tmp_path / 'old_style.py'
     path.write_text(f"_base_ = [{R3D_CONFIG!r}]\nresume_from = 'work_dirs/x/epoch_3.pth'\n")
-    with pytest.raises(KeyError, match=r"old_style\.py: 'resume_from' is an mmcv 1.x config key, which mmengine "
-                       r"ignores; use resume=True with load_from"):
+    with pytest.raises(
+            KeyError,
+            match=r"old_style\.py: 'resume_from' is an mmcv 1.x config key, which mmengine "
+            r"ignores; use resume=True with load_from"):
         check_config_keys(Config.fromfile(str(path)))
     with pytest.raises(KeyError, match=r"--cfg-options total_epochs: .* use train_cfg.max_epochs"):
         check_cfg_options(Config.fromfile(R3D_CONFIG), {'total_epochs': 3})

@@ -37,17 +37,28 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description='Count the FLOPs (per view) and parameters of a model')
     parser.add_argument('config', help='config file path')
-    parser.add_argument('--shape', type=int, nargs=3, metavar=('T', 'H', 'W'),
-                        help='frames, height and width of one view; defaults to the test/val pipeline, else '
-                        f'{" ".join(map(str, DEFAULT_SHAPE))}')
-    parser.add_argument('--stage', choices=['backbone', 'neck', 'head'], default='head',
-                        help='count up to this stage of the recognizer')
-    parser.add_argument('--no-warmup', action='store_true',
-                        help='also count what the model caches after its first forward pass (class text embeddings)')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=3,
+        metavar=('T', 'H', 'W'),
+        help='frames, height and width of one view; defaults to the test/val pipeline, else '
+        f'{" ".join(map(str, DEFAULT_SHAPE))}')
+    parser.add_argument(
+        '--stage',
+        choices=['backbone', 'neck', 'head'],
+        default='head',
+        help='count up to this stage of the recognizer')
+    parser.add_argument(
+        '--no-warmup',
+        action='store_true',
+        help='also count what the model caches after its first forward pass (class text embeddings)')
     parser.add_argument('--max-depth', type=int, default=3, help='depth of the per-module table')
     parser.add_argument('--no-table', action='store_true', help='print the totals only')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, as key=value pairs; e.g. model.backbone.num_frames=16')
     return parser.parse_args(argv)
 

@@ -26,8 +26,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('converter', nargs='?', help="the converter (the metafiles' Converter), e.g. xclip")
     parser.add_argument('src', nargs='?', help='the official checkpoint')
     parser.add_argument('dst', nargs='?', help='where to write the videoalign checkpoint')
-    parser.add_argument('--options', nargs='+', action=DictAction, default={},
-                        help='keyword arguments of the converter, e.g. drop_visual=True')
+    parser.add_argument(
+        '--options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='keyword arguments of the converter, e.g. drop_visual=True')
     parser.add_argument('--list', action='store_true', help='list the registered converters and exit')
     args = parser.parse_args()
     if not args.list and not (args.converter and args.src and args.dst):

@@ -50,15 +50,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Cache the CLIP image embedding of every frame of every video')
     parser.add_argument('config', help='a config whose model.backbone is the frozen CLIP image encoder')
     parser.add_argument('--out-dir', required=True, help='where to write <path>.npy per video')
-    parser.add_argument('--ann-file', nargs='+', default=None,
-                        help='annotation files to read instead of those of the config\'s train/val/test loaders')
+    parser.add_argument(
+        '--ann-file',
+        nargs='+',
+        default=None,
+        help='annotation files to read instead of those of the config\'s train/val/test loaders')
     parser.add_argument('--video-root', default=None, help='folder of the videos of --ann-file')
     parser.add_argument('--batch-size', type=int, default=256, help='frames per forward pass (default: %(default)s)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--fp16', action='store_true', help='run the encoder under fp16 autocast (CUDA only)')
     parser.add_argument('--save-dtype', choices=('float32', 'float16'), default='float32')
-    parser.add_argument('--bgr-as-rgb', action='store_true',
-                        help='swap red and blue before encoding, as the official OpenCV-based extraction does')
+    parser.add_argument(
+        '--bgr-as-rgb',
+        action='store_true',
+        help='swap red and blue before encoding, as the official OpenCV-based extraction does')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override settings of the config')
     return parser.parse_args(argv)
 
@@ -206,8 +211,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     backbone.to(device).eval().requires_grad_(False)
     check_backbone(backbone, device)
     preprocessor_cfg = cfg.model.get('data_preprocessor', {})
-    preprocess = FramePreprocessor(backbone.image_size, preprocessor_cfg.get('mean') or CLIP_MEAN,
-                                   preprocessor_cfg.get('std') or CLIP_STD, bgr_as_rgb=args.bgr_as_rgb)
+    preprocess = FramePreprocessor(
+        backbone.image_size,
+        preprocessor_cfg.get('mean') or CLIP_MEAN,
+        preprocessor_cfg.get('std') or CLIP_STD,
+        bgr_as_rgb=args.bgr_as_rgb)
 
     jobs = []
     for ann_file, video_root in video_lists(cfg, args.ann_file, args.video_root):

@@ -72,8 +72,11 @@ def main(argv=None) -> None:
     parser.add_argument('label_map', help='class names, one per line (or an "id,name" CSV)')
     parser.add_argument('ann_files', nargs='+', help='"<path> <label>" annotation files to split')
     parser.add_argument('--out-dir', required=True, help='where to write the label maps and annotation files')
-    parser.add_argument('--num-seen', type=int, default=None,
-                        help='number of seen (training) classes (default: half of them, rounded up)')
+    parser.add_argument(
+        '--num-seen',
+        type=int,
+        default=None,
+        help='number of seen (training) classes (default: half of them, rounded up)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the draw (default: %(default)s)')
     args = parser.parse_args(argv)
 

@@ -255,8 +255,8 @@ def format_report(result: Dict[str, Any], max_depth: int = 3, show_table: bool =
     missing = {op: n for op, n in uncounted.items() if op not in ELEMENTWISE_OPS}
     negligible = {op: n for op, n in uncounted.items() if op in ELEMENTWISE_OPS}
     if negligible:
-        lines.append('Not counted, elementwise by convention: ' +
-                     ', '.join(f'{op} x{n}' for op, n in sorted(negligible.items())))
+        lines.append('Not counted, elementwise by convention: ' + ', '.join(f'{op} x{n}'
+                                                                            for op, n in sorted(negligible.items())))
     lines.append('Not counted, NO HANDLE (check these): ' +
                  (', '.join(f'{op} x{n}' for op, n in sorted(missing.items())) if missing else 'none'))
     lines.append(split)

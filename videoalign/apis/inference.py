@@ -40,8 +40,10 @@ def _config_classes(config: Config) -> Optional[List[str]]:
     return None
 
 
-def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
-               device: Union[str, torch.device] = 'cpu', cfg_options: Optional[dict] = None,
+def init_model(config: Union[str, Path, Config],
+               checkpoint: Optional[str] = None,
+               device: Union[str, torch.device] = 'cpu',
+               cfg_options: Optional[dict] = None,
                strict: bool = True) -> nn.Module:
     """Build a model from a config and load a checkpoint (path, URL or model-zoo name).
 
@@ -99,8 +101,11 @@ def _class_names(model: nn.Module) -> Optional[List[str]]:
     return list(names) if names else None
 
 
-def inference_video(model: nn.Module, video: Union[str, dict], labels: Optional[Sequence[str]] = None,
-                    topk: int = 5, test_pipeline: Optional[Compose] = None) -> List[Tuple[str, float]]:
+def inference_video(model: nn.Module,
+                    video: Union[str, dict],
+                    labels: Optional[Sequence[str]] = None,
+                    topk: int = 5,
+                    test_pipeline: Optional[Compose] = None) -> List[Tuple[str, float]]:
     """Score a video against the model's classes, or against free-text ``labels``.
 
     With ``labels`` and a text-prompt head (one that scores class-name text), the video is scored against

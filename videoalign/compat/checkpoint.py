@@ -47,7 +47,9 @@ SAFE_GLOBALS = frozenset({
     ('numpy', 'ndarray'),
     ('numpy', 'dtype'),
     ('mmengine.logging.history_buffer', 'HistoryBuffer'),
-} | {(module, name) for module in _BUILTINS for name in ('set', 'frozenset', 'slice', 'complex', 'bytearray')}
+} | {(module, name)
+     for module in _BUILTINS
+     for name in ('set', 'frozenset', 'slice', 'complex', 'bytearray')}
                          | {(module, name)
                             for module in ('numpy.core.multiarray', 'numpy._core.multiarray')
                             for name in ('_reconstruct', 'scalar')})
@@ -107,8 +109,8 @@ class SafeUnpickler(pickle.Unpickler):
     def _getattr(self, obj: Any, name: str) -> Any:
         """``getattr`` as a Runner checkpoint uses it: the statistics methods of mmengine's ``HistoryBuffer``."""
         from mmengine.logging import HistoryBuffer
-        if obj is HistoryBuffer and not name.startswith('_') and isinstance(vars(HistoryBuffer).get(name),
-                                                                           types.FunctionType):
+        if obj is HistoryBuffer and not name.startswith('_') and isinstance(
+                vars(HistoryBuffer).get(name), types.FunctionType):
             return getattr(obj, name)
         return self.refuse('builtins', f'getattr({getattr(obj, "__qualname__", type(obj).__name__)}, {name!r})')
 
@@ -222,8 +224,8 @@ def load_from_local(filename: str, map_location: Optional[Any] = None) -> Any:
         raise FileNotFoundError(f'checkpoint file {filename} does not exist')
     if not is_trusted(filename):
         return load_checkpoint_safely(filename, map_location=map_location)
-    print_log(f'{filename} is trusted through {ENV_TRUSTED}: unpickling it in full', logger='current',
-              level=logging.WARNING)
+    print_log(
+        f'{filename} is trusted through {ENV_TRUSTED}: unpickling it in full', logger='current', level=logging.WARNING)
     try:
         return torch.load(filename, map_location=map_location, weights_only=False)
     except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as err:

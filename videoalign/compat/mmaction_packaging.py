@@ -14,9 +14,8 @@ class _MissingDRN:
     """Stand-in for mmaction2's DRN localizer, which the 1.2.0 wheel does not ship."""
 
     def __init__(self, *args, **kwargs) -> None:
-        raise ImportError(
-            'mmaction2 1.2.0 from PyPI does not ship mmaction/models/localizers/drn/ '
-            '(open-mmlab/mmaction2#2714); install mmaction2 from source to use DRN.')
+        raise ImportError('mmaction2 1.2.0 from PyPI does not ship mmaction/models/localizers/drn/ '
+                          '(open-mmlab/mmaction2#2714); install mmaction2 from source to use DRN.')
 
 
 def _drn_is_missing() -> bool:
@@ -25,8 +24,7 @@ def _drn_is_missing() -> bool:
     if spec is None or not spec.submodule_search_locations:
         return False  # mmaction2 is not installed: nothing to provide
     return not any(
-        osp.isfile(osp.join(root, 'models', 'localizers', 'drn', 'drn.py'))
-        for root in spec.submodule_search_locations)
+        osp.isfile(osp.join(root, 'models', 'localizers', 'drn', 'drn.py')) for root in spec.submodule_search_locations)
 
 
 def provide_missing_drn() -> bool:

@@ -21,9 +21,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-SYNTHETIC_CLASSES: Tuple[str, ...] = (
-    'move_left', 'move_right', 'move_up', 'move_down', 'grow', 'shrink', 'rotate_clockwise',
-    'rotate_counterclockwise', 'appear', 'disappear')
+SYNTHETIC_CLASSES: Tuple[str, ...] = ('move_left', 'move_right', 'move_up', 'move_down', 'grow', 'shrink',
+                                      'rotate_clockwise', 'rotate_counterclockwise', 'appear', 'disappear')
 """The class names; the label of a class is its index."""
 
 TEMPORAL_PAIRS: Tuple[Tuple[str, str], ...] = tuple(
@@ -58,8 +57,8 @@ _CAPTIONS = {
     'grow': ('a small {color} {shape} grows larger', '{a} {color} {shape} gets bigger'),
     'shrink': ('a large {color} {shape} shrinks', '{a} {color} {shape} gets smaller'),
     'rotate_clockwise': ('{a} {color} {shape} rotates clockwise', '{a} {color} {shape} turns clockwise'),
-    'rotate_counterclockwise': ('{a} {color} {shape} rotates counterclockwise',
-                                '{a} {color} {shape} turns anticlockwise'),
+    'rotate_counterclockwise':
+    ('{a} {color} {shape} rotates counterclockwise', '{a} {color} {shape} turns anticlockwise'),
     'appear': ('{a} {color} {shape} appears', '{a} {color} {shape} shows up'),
     'disappear': ('{a} {color} {shape} disappears', '{a} {color} {shape} vanishes'),
 }
@@ -143,13 +142,16 @@ def _sample_colors(rng: np.random.Generator) -> Tuple[Tuple[int, int, int], str,
     level = rng.uniform(25, 75) if dark else rng.uniform(165, 215)
     tint = rng.uniform(-25, 25, size=3) * (rng.random() < 0.5)  # half grey, half a muted colour
     background = tuple(int(v) for v in np.clip(np.rint(level + tint), 0, 255))
-    candidates = [name for name, rgb in PALETTE.items()
-                  if np.linalg.norm(np.subtract(rgb, background)) >= MIN_COLOR_DISTANCE]
+    candidates = [
+        name for name, rgb in PALETTE.items() if np.linalg.norm(np.subtract(rgb, background)) >= MIN_COLOR_DISTANCE
+    ]
     color_name = candidates[int(rng.integers(len(candidates)))]
     return background, 'dark' if dark else 'light', color_name
 
 
-def sample_clip_params(label: Union[int, str], rng: np.random.Generator, num_frames: int = 16,
+def sample_clip_params(label: Union[int, str],
+                       rng: np.random.Generator,
+                       num_frames: int = 16,
                        size: int = 64) -> ClipParams:
     """Draw the parameters of one clip of class ``label``.
 
@@ -241,8 +243,14 @@ def _draw_object(canvas: np.ndarray, params: ClipParams, center: np.ndarray, rad
     """Draw the object of ``params`` onto ``canvas`` in place."""
     color = tuple(int(v) for v in PALETTE[params.color_name])
     if params.shape == 'circle':
-        cv2.circle(canvas, tuple(int(v) for v in _to_fixed(center)), int(round(radius * (1 << _SHIFT))), color,
-                   thickness=-1, lineType=cv2.LINE_AA, shift=_SHIFT)
+        cv2.circle(
+            canvas,
+            tuple(int(v) for v in _to_fixed(center)),
+            int(round(radius * (1 << _SHIFT))),
+            color,
+            thickness=-1,
+            lineType=cv2.LINE_AA,
+            shift=_SHIFT)
         return
     theta = np.deg2rad(angle)
     rotation = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
@@ -251,8 +259,14 @@ def _draw_object(canvas: np.ndarray, params: ClipParams, center: np.ndarray, rad
     if params.marker:
         dot = np.array([0.55 * np.cos(theta), 0.55 * np.sin(theta)]) * radius + center
         dot_radius = max(1.0, 0.12 * radius)
-        cv2.circle(canvas, tuple(int(v) for v in _to_fixed(dot)), int(round(dot_radius * (1 << _SHIFT))),
-                   tuple(int(v) for v in params.background), thickness=-1, lineType=cv2.LINE_AA, shift=_SHIFT)
+        cv2.circle(
+            canvas,
+            tuple(int(v) for v in _to_fixed(dot)),
+            int(round(dot_radius * (1 << _SHIFT))),
+            tuple(int(v) for v in params.background),
+            thickness=-1,
+            lineType=cv2.LINE_AA,
+            shift=_SHIFT)
 
 
 def render_forward(params: ClipParams) -> np.ndarray:
@@ -320,7 +334,11 @@ def make_captions(label: Union[int, str], params: ClipParams, rng: np.random.Gen
     return captions
 
 
-def make_clip(seed: int, split: str, label: Union[int, str], index: int, num_frames: int = 16,
+def make_clip(seed: int,
+              split: str,
+              label: Union[int, str],
+              index: int,
+              num_frames: int = 16,
               size: int = 64) -> Tuple[np.ndarray, ClipParams, List[str]]:
     """Deterministically make clip ``index`` of class ``label`` in ``split``.
 
@@ -412,8 +430,10 @@ def _remove_stale_temporaries(folder: str) -> None:
 def _output_files(out_dir: str) -> Dict[str, Union[str, Dict[str, str]]]:
     """The annotation, caption, label-map and meta file paths under ``out_dir``."""
     return dict(
-        ann_files={s: osp.join(out_dir, f'synthetic_{s}_list_videos.txt') for s in SPLITS},
-        caption_files={s: osp.join(out_dir, f'synthetic_{s}_captions.json') for s in SPLITS},
+        ann_files={s: osp.join(out_dir, f'synthetic_{s}_list_videos.txt')
+                   for s in SPLITS},
+        caption_files={s: osp.join(out_dir, f'synthetic_{s}_captions.json')
+                       for s in SPLITS},
         label_map=osp.join(out_dir, 'label_map.txt'),
         meta_file=osp.join(out_dir, 'meta.json'))
 
@@ -439,8 +459,9 @@ def _remove_outputs(out_dir: str) -> None:
     for split in SPLITS:
         shutil.rmtree(osp.join(out_dir, 'videos', split), ignore_errors=True)
     files = _output_files(out_dir)
-    for path in [files['label_map'], files['meta_file'], *files['ann_files'].values(),
-                 *files['caption_files'].values()]:
+    for path in [
+            files['label_map'], files['meta_file'], *files['ann_files'].values(), *files['caption_files'].values()
+    ]:
         if osp.isfile(path):
             os.remove(path)
 
@@ -484,11 +505,19 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
     _check_int('fps', fps, 1)
     _check_int('seed', seed, 0)
     out_dir = str(out_dir)
-    params = dict(num_train_per_class=int(num_train_per_class), num_val_per_class=int(num_val_per_class),
-                  num_test_per_class=int(num_test_per_class), num_frames=int(num_frames), size=int(size),
-                  fps=int(fps), seed=int(seed))
-    meta = dict(format_version=FORMAT_VERSION, params=params, classes=list(SYNTHETIC_CLASSES),
-                temporal_pairs=[list(p) for p in TEMPORAL_PAIRS])
+    params = dict(
+        num_train_per_class=int(num_train_per_class),
+        num_val_per_class=int(num_val_per_class),
+        num_test_per_class=int(num_test_per_class),
+        num_frames=int(num_frames),
+        size=int(size),
+        fps=int(fps),
+        seed=int(seed))
+    meta = dict(
+        format_version=FORMAT_VERSION,
+        params=params,
+        classes=list(SYNTHETIC_CLASSES),
+        temporal_pairs=[list(p) for p in TEMPORAL_PAIRS])
     files = _output_files(out_dir)
     jobs = [(split, label, index) for split in SPLITS for label in range(len(SYNTHETIC_CLASSES))
             for index in range(counts[split])]

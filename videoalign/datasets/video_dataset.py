@@ -5,7 +5,6 @@ from collections import defaultdict
 from typing import List, Optional, Sequence, Set, Union
 
 import numpy as np
-
 from mmaction.datasets import VideoDataset as _MMActionVideoDataset
 from mmengine.logging import print_log
 
@@ -72,8 +71,14 @@ class VideoDataset(_MMActionVideoDataset):
             ``num_classes``, ``start_index``, ``modality``, ``test_mode``, ``delimiter``).
     """
 
-    def __init__(self, ann_file: str, pipeline: list, class_names: Optional[Union[Sequence[str], str]] = None,
-                 max_skips: int = 50, num_shots: Optional[int] = None, shot_seed: int = 0, **kwargs) -> None:
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: list,
+                 class_names: Optional[Union[Sequence[str], str]] = None,
+                 max_skips: int = 50,
+                 num_shots: Optional[int] = None,
+                 shot_seed: int = 0,
+                 **kwargs) -> None:
         if num_shots is not None and num_shots < 1:
             raise ValueError(f'num_shots must be >= 1, got {num_shots}')
         if class_names is not None:
@@ -159,8 +164,10 @@ class VideoDataset(_MMActionVideoDataset):
                 path = self.get_data_info(idx)['filename']
                 if video_is_readable(path):
                     raise  # the video is fine: the error is the pipeline's
-                print_log(f'skipping unreadable video {path}: {type(err).__name__}: {err}', logger='current',
-                          level=logging.WARNING)
+                print_log(
+                    f'skipping unreadable video {path}: {type(err).__name__}: {err}',
+                    logger='current',
+                    level=logging.WARNING)
                 self._unreadable.add(idx)
             if idx in self._unreadable:
                 skipped.append(self.get_data_info(idx)['filename'])

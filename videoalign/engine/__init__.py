@@ -5,7 +5,7 @@ from .runner import ResumableEpochBasedTrainLoop, VideoAlignRunner, WorkDirInUse
 from .runner_builder import build_runner, default_work_dir, load_config
 
 __all__ = [
-    'SkippedVideoHook', 'WeightSyncCheckHook', 'SafeCheckpointHook', 'ClassNamesHook', 'LabelCheckHook', 'MultiplierOptimWrapperConstructor',
-    'VideoAlignRunner', 'ResumableEpochBasedTrainLoop', 'WorkDirLock', 'WorkDirInUseError', 'build_runner',
-    'default_work_dir', 'load_config'
+    'SkippedVideoHook', 'WeightSyncCheckHook', 'SafeCheckpointHook', 'ClassNamesHook', 'LabelCheckHook',
+    'MultiplierOptimWrapperConstructor', 'VideoAlignRunner', 'ResumableEpochBasedTrainLoop', 'WorkDirLock',
+    'WorkDirInUseError', 'build_runner', 'default_work_dir', 'load_config'
 ]

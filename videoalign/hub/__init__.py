@@ -11,8 +11,8 @@ from .metafile import Collection, ModelEntry, load_metafile
 from .scheme import register_hub_schemes
 
 __all__ = [
-    'list_models', 'get_model_info', 'get_config_path', 'get_checkpoint', 'load_checkpoint', 'fetch_published', 'register_metafile',
-    'register_hub_schemes', 'load_metafile', 'get_hub_dir', 'ModelEntry', 'Collection', 'SCHEME', 'ENV_HOME',
-    'ENV_OFFLINE', 'ENV_METAFILES', 'HubError', 'DownloadError', 'OfflineError', 'ManualDownloadError', 'ChecksumError',
-    'FormatError', 'MetafileError'
+    'list_models', 'get_model_info', 'get_config_path', 'get_checkpoint', 'load_checkpoint', 'fetch_published',
+    'register_metafile', 'register_hub_schemes', 'load_metafile', 'get_hub_dir', 'ModelEntry', 'Collection', 'SCHEME',
+    'ENV_HOME', 'ENV_OFFLINE', 'ENV_METAFILES', 'HubError', 'DownloadError', 'OfflineError', 'ManualDownloadError',
+    'ChecksumError', 'FormatError', 'MetafileError'
 ]

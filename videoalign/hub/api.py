@@ -15,10 +15,8 @@ from urllib.parse import urlparse
 from mmengine.logging import print_log
 
 from ..models.converters import convert_checkpoint
-
 from ..utils.fileio import fsync_dir
-from .cache import (ENV_OFFLINE, converted_path, download_path, get_hub_dir, is_offline, locked,
-                    rank0_first)
+from .cache import ENV_OFFLINE, converted_path, download_path, get_hub_dir, is_offline, locked, rank0_first
 from .download import download_file
 from .errors import HubError, ManualDownloadError, OfflineError
 from .index import get_model_info
@@ -167,8 +165,15 @@ def _get_checkpoint(entry: ModelEntry, file: Optional[str], progress: bool, forc
             return dst
         print_log(f'{entry.name}: converting {src} with the {entry.converter!r} converter', logger='current')
         try:
-            convert_checkpoint(entry.converter, src, dst, entry.converter_options, name=entry.name,
-                               method=entry.method, converted_from=entry.weights, source_sha256=source_sha)
+            convert_checkpoint(
+                entry.converter,
+                src,
+                dst,
+                entry.converter_options,
+                name=entry.name,
+                method=entry.method,
+                converted_from=entry.weights,
+                source_sha256=source_sha)
         except TypeError as err:  # Converter Options that do not fit the converter
             raise HubError(f'{entry.name} ({entry.metafile}): Converter {err}') from None
         store.put('converted', store.converted_key(dst), sha256_of(dst), entry=entry.name, source_sha256=source_sha)

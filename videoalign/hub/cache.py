@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from filelock import FileLock, Timeout
 from mmengine.dist import barrier, get_dist_info
 
-
 ENV_HOME = 'VIDEOALIGN_HOME'
 ENV_OFFLINE = 'VIDEOALIGN_OFFLINE'
 DEFAULT_HOME = osp.join('~', '.cache', 'videoalign')

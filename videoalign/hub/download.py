@@ -17,8 +17,8 @@ import urllib.error
 import urllib.request
 from typing import Callable, Optional
 
-from ..version import __version__
 from ..utils.fileio import fsync_dir
+from ..version import __version__
 from .errors import ChecksumError, DownloadError, FormatError
 from .verify import check_sha256, sha256_of
 

@@ -34,13 +34,21 @@ def make_tiny_synthetic(out_dir: str, per_class: tuple = (3, 2, 2), size: int = 
         str: ``out_dir``.
     """
     from videoalign.datasets.synthetic import generate_synthetic_dataset
-    generate_synthetic_dataset(out_dir, num_train_per_class=per_class[0], num_val_per_class=per_class[1],
-                               num_test_per_class=per_class[2], num_frames=16, size=size, seed=seed,
-                               show_progress=False)
+    generate_synthetic_dataset(
+        out_dir,
+        num_train_per_class=per_class[0],
+        num_val_per_class=per_class[1],
+        num_test_per_class=per_class[2],
+        num_frames=16,
+        size=size,
+        seed=seed,
+        show_progress=False)
     return out_dir
 
 
-def tiny_run_options(data_dir: str, max_epochs: int = 2, batch_size: int = 6,
+def tiny_run_options(data_dir: str,
+                     max_epochs: int = 2,
+                     batch_size: int = 6,
                      model_options: Sequence[str] = tuple(R3D_TINY_OPTIONS)) -> List[str]:
     """``--cfg-options ...`` that point a quick-start config at ``data_dir`` and shrink its model and schedule.
 
@@ -60,15 +68,19 @@ def tiny_run_options(data_dir: str, max_epochs: int = 2, batch_size: int = 6,
         'default_hooks.checkpoint.interval=1', 'default_hooks.logger.interval=1'
     ]
     for split in ('train', 'val', 'test'):
-        options += [f'{split}_dataloader.dataset.ann_file={data_dir}/synthetic_{split}_list_videos.txt',
-                    f'{split}_dataloader.dataset.class_names={data_dir}/label_map.txt',
-                    f'{split}_dataloader.dataset.data_prefix.video={videos}',
-                    f'{split}_dataloader.batch_size={batch_size}', f'{split}_dataloader.num_workers=0',
-                    f'{split}_dataloader.persistent_workers=False']
+        options += [
+            f'{split}_dataloader.dataset.ann_file={data_dir}/synthetic_{split}_list_videos.txt',
+            f'{split}_dataloader.dataset.class_names={data_dir}/label_map.txt',
+            f'{split}_dataloader.dataset.data_prefix.video={videos}', f'{split}_dataloader.batch_size={batch_size}',
+            f'{split}_dataloader.num_workers=0', f'{split}_dataloader.persistent_workers=False'
+        ]
     return ['--cfg-options'] + options
 
 
-def run_tool(args: List[str], env: Optional[Dict[str, str]] = None, timeout: int = 600, check: bool = True,
+def run_tool(args: List[str],
+             env: Optional[Dict[str, str]] = None,
+             timeout: int = 600,
+             check: bool = True,
              cwd: str = REPO_ROOT) -> subprocess.CompletedProcess:
     """Run a command (from the repository root by default) with videoalign importable and one thread per process.
 
@@ -84,11 +96,14 @@ def run_tool(args: List[str], env: Optional[Dict[str, str]] = None, timeout: int
     """
     if args and args[0] == 'python':
         args = [sys.executable] + list(args[1:])
-    full_env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
-                    PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    full_env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        PYTHON=sys.executable,
+        PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
     full_env.update(env or {})
-    proc = subprocess.run(args, cwd=cwd, env=full_env, capture_output=True, encoding='utf-8', errors='replace',
-                          timeout=timeout)
+    proc = subprocess.run(
+        args, cwd=cwd, env=full_env, capture_output=True, encoding='utf-8', errors='replace', timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f'{" ".join(args)} exited with {proc.returncode}\n--- stdout\n{proc.stdout[-6000:]}'
                              f'\n--- stderr\n{proc.stderr[-6000:]}')

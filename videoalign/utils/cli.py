@@ -12,7 +12,10 @@ class DictAction(_MMEngineDictAction):
     prints the usage and names the option that has no value.
     """
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Sequence[str],
+    def __call__(self,
+                 parser: argparse.ArgumentParser,
+                 namespace: argparse.Namespace,
+                 values: Sequence[str],
                  option_string: Optional[str] = None) -> Any:
         for value in values:
             if '=' not in value:

@@ -6,12 +6,11 @@ from mmengine.config import Config
 
 #: Top-level keys that mmengine's Runner reads (``Runner.from_cfg``) or that videoalign's tools read.
 RUNNER_KEYS = frozenset({
-    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg',
-    'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator',
-    'default_hooks', 'custom_hooks', 'data_preprocessor', 'load_from', 'resume', 'launcher', 'env_cfg',
-    'log_processor', 'log_level', 'visualizer', 'default_scope', 'randomness', 'experiment_name', 'cfg',
-    'model_wrapper_cfg', 'find_unused_parameters', 'runner_type', 'custom_imports', 'vis_backends', 'strategy',
-    'compile', 'auto_resume'
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
+    'auto_scale_lr', 'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks',
+    'custom_hooks', 'data_preprocessor', 'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
+    'visualizer', 'default_scope', 'randomness', 'experiment_name', 'cfg', 'model_wrapper_cfg',
+    'find_unused_parameters', 'runner_type', 'custom_imports', 'vis_backends', 'strategy', 'compile', 'auto_resume'
 })
 
 #: Top-level keys of mmcv 1.x / mmaction2 0.x configs that mmengine ignores without a word, and what replaces them.

@@ -41,12 +41,7 @@ train_pipeline = [
 # short side 256 -> CenterCrop 224 (mmaction2 i3d/swin/slowfast K400 configs).
 val_pipeline = [
     dict(type='DecordInit', **file_client_args),
-    dict(
-        type='SampleFrames',
-        clip_len=8,
-        frame_interval=8,
-        num_clips=1,
-        test_mode=True),
+    dict(type='SampleFrames', clip_len=8, frame_interval=8, num_clips=1, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -61,12 +56,7 @@ val_pipeline = [
 # fail (Swin/MViT/UniFormerV2 configs in mmaction2 use this same pairing).
 test_pipeline = [
     dict(type='DecordInit', **file_client_args),
-    dict(
-        type='SampleFrames',
-        clip_len=8,
-        frame_interval=8,
-        num_clips=10,
-        test_mode=True),
+    dict(type='SampleFrames', clip_len=8, frame_interval=8, num_clips=10, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),

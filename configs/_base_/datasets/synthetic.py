@@ -38,22 +38,36 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, class_names=label_map, ann_file=ann_file_train, data_prefix=dict(video=data_root),
-                 pipeline=train_pipeline))
+    dataset=dict(
+        type=dataset_type,
+        class_names=label_map,
+        ann_file=ann_file_train,
+        data_prefix=dict(video=data_root),
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, class_names=label_map, ann_file=ann_file_val, data_prefix=dict(video=data_root_val),
-                 pipeline=val_pipeline, test_mode=True))
+    dataset=dict(
+        type=dataset_type,
+        class_names=label_map,
+        ann_file=ann_file_val,
+        data_prefix=dict(video=data_root_val),
+        pipeline=val_pipeline,
+        test_mode=True))
 test_dataloader = dict(
     batch_size=16,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, class_names=label_map, ann_file=ann_file_test, data_prefix=dict(video=data_root_val),
-                 pipeline=test_pipeline, test_mode=True))
+    dataset=dict(
+        type=dataset_type,
+        class_names=label_map,
+        ann_file=ann_file_test,
+        data_prefix=dict(video=data_root_val),
+        pipeline=test_pipeline,
+        test_mode=True))
 
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator

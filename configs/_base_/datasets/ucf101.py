@@ -46,12 +46,7 @@ train_pipeline = [
 # Val: 1 centred clip x 1 centre crop (short side 256 -> CenterCrop 224).
 val_pipeline = [
     dict(type='DecordInit', **file_client_args),
-    dict(
-        type='SampleFrames',
-        clip_len=8,
-        frame_interval=4,
-        num_clips=1,
-        test_mode=True),
+    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
@@ -63,12 +58,7 @@ val_pipeline = [
 # mmaction2's ThreeCrop requires the crop to span one full side.
 test_pipeline = [
     dict(type='DecordInit', **file_client_args),
-    dict(
-        type='SampleFrames',
-        clip_len=8,
-        frame_interval=4,
-        num_clips=10,
-        test_mode=True),
+    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=10, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),

@@ -22,9 +22,10 @@ model = dict(
         type='LearnablePromptHead',  # its class names come from the dataset (its class_names)
         in_channels=512,
         text_encoder=dict(
-            type='CLIPTextEncoder', arch=clip_arch,
-            init_cfg=dict(type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='',
-                          exclude=('visual.', 'logit_scale'))),
+            type='CLIPTextEncoder',
+            arch=clip_arch,
+            init_cfg=dict(
+                type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='', exclude=('visual.', 'logit_scale'))),
         prompt=dict(type='LearnablePrompt', prefix=16, postfix=16),
         temperature=0.07,
         loss_cls=dict(type='CrossEntropyLoss'),

@@ -20,9 +20,10 @@ model = dict(
         type='TextPromptHead',  # its class names come from the dataset (its class_names)
         in_channels=512,
         text_encoder=dict(
-            type='CLIPTextEncoder', arch=clip_arch,
-            init_cfg=dict(type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='',
-                          exclude=('visual.', 'logit_scale'))),
+            type='CLIPTextEncoder',
+            arch=clip_arch,
+            init_cfg=dict(
+                type='CLIPPretrained', checkpoint=clip_checkpoint, prefix='', exclude=('visual.', 'logit_scale'))),
         templates='bare',  # the raw class name, as the official generate_text
         freeze_text=True,
         logit_scale_init=4.605170185988092,  # ln(100): OpenAI CLIP's trained logit_scale, frozen

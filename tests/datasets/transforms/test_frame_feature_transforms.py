@@ -15,8 +15,8 @@ def official_select_indices(num_frames: int, frames: int = 16, ratios=RATIOS) ->
     if num_frames <= frames:
         return np.array(list(range(num_frames)) + [num_frames - 1] * (frames - num_frames))
     rate = ratios[np.random.randint(len(ratios))]
-    all_ind = np.linspace(np.random.randint(1 / rate), num_frames - 1, num=round(rate * num_frames), endpoint=True,
-                          dtype=int)
+    all_ind = np.linspace(
+        np.random.randint(1 / rate), num_frames - 1, num=round(rate * num_frames), endpoint=True, dtype=int)
     if len(all_ind) <= frames:
         all_ind = np.linspace(0, num_frames - 1, num=int(num_frames), endpoint=True, dtype=int)
     start = np.random.randint(len(all_ind) - frames)
@@ -62,8 +62,12 @@ def test_load_and_decode_frame_features(tmp_path):
     features = np.random.default_rng(0).standard_normal((40, 8)).astype(np.float16)
     np.save(tmp_path / 'walk' / 'clip_1.npy', features)
     init_default_scope('videoalign')
-    pipeline = Compose([dict(type='LoadFrameFeatures'), dict(type='RandomStrideSample', clip_len=16, num_clips=3),
-                        dict(type='FrameFeatureDecode'), dict(type='PackActionInputs')])
+    pipeline = Compose([
+        dict(type='LoadFrameFeatures'),
+        dict(type='RandomStrideSample', clip_len=16, num_clips=3),
+        dict(type='FrameFeatureDecode'),
+        dict(type='PackActionInputs')
+    ])
     np.random.seed(0)
     packed = pipeline(dict(filename=str(tmp_path / 'walk' / 'clip_1.avi'), label=2, start_index=0))
     assert tuple(packed['inputs'].shape) == (3, 16, 8) and str(packed['inputs'].dtype) == 'torch.float32'
@@ -79,5 +83,4 @@ def test_load_and_decode_frame_features(tmp_path):
     with pytest.raises(ValueError, match=r'\(T, D\)'):
         LoadFrameFeatures().transform(dict(filename=str(tmp_path / 'walk' / 'flat.avi')))
     with pytest.raises(IndexError, match='out of range'):
-        FrameFeatureDecode().transform(dict(features=features, frame_inds=np.array([0, 40]), clip_len=2,
-                                            num_clips=1))
+        FrameFeatureDecode().transform(dict(features=features, frame_inds=np.array([0, 40]), clip_len=2, num_clips=1))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from videoalign.datasets.transforms import MultiViewSegmentSample, ClipGrayscale
+from videoalign.datasets.transforms import ClipGrayscale, MultiViewSegmentSample
 
 
 def test_multi_view_segment_sample():

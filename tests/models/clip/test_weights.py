@@ -13,11 +13,10 @@ from mmengine.registry import DefaultScope
 
 from videoalign.models.backbones import clip_vit
 from videoalign.models.backbones.clip_vit import CLIPViT, resize_pos_embed
-from videoalign.models.clip.archs import get_clip_arch
 from videoalign.models.clip import weights as clip_checkpoint
+from videoalign.models.clip.archs import get_clip_arch
+from videoalign.models.clip.weights import CLIPPretrainedInit, load_clip_state_dict, load_clip_weights
 from videoalign.models.converters.torchscript import is_torchscript_archive
-from videoalign.models.clip.weights import (CLIPPretrainedInit, load_clip_state_dict,
-                                            load_clip_weights)
 from videoalign.registry import WEIGHT_INITIALIZERS
 from videoalign.testing.checkpoints import tiny_open_clip
 

@@ -24,8 +24,9 @@ def test_matches_i3d_head_on_the_official_layout():
         # it reads frame_embeds of the backbone's named features, whatever else they hold
         features = VideoFeatures(frame_embeds=frames, patch_tokens=torch.zeros(3, 8, 4, 2), source='CLIPViT')
         torch.testing.assert_close(head(features), expected)
-        torch.testing.assert_close(head.loss(features, [ActionDataSample().set_gt_label(0)] * 3)['loss_cls'],
-                                   F.cross_entropy(expected, torch.zeros(3, dtype=torch.long)))
+        torch.testing.assert_close(
+            head.loss(features, [ActionDataSample().set_gt_label(0)] * 3)['loss_cls'],
+            F.cross_entropy(expected, torch.zeros(3, dtype=torch.long)))
     with pytest.raises(ValueError, match="FrameAverageHead needs the field 'frame_embeds'.*from CLIPViT"):
         head(VideoFeatures(patch_tokens=torch.zeros(3, 8, 4, 2), source='CLIPViT'))
 

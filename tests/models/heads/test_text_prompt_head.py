@@ -72,8 +72,10 @@ def test_logits_are_scaled_cosine():
     # the video_embeds of named features (the other fields are not read without a text_prompt)
     features = VideoFeatures(frame_embeds=torch.randn(3, 2, DIM), video_embeds=video, source='CLIPViT -> MIT')
     torch.testing.assert_close(head(features), expected, atol=1e-5, rtol=1e-5)
-    with pytest.raises(ValueError, match="TextPromptHead needs the field 'video_embeds'.*from CLIPViT do not have "
-                       r'\(they have: frame_embeds\)'):
+    with pytest.raises(
+            ValueError,
+            match="TextPromptHead needs the field 'video_embeds'.*from CLIPViT do not have "
+            r'\(they have: frame_embeds\)'):
         head(VideoFeatures(frame_embeds=torch.randn(3, 2, DIM), source='CLIPViT'))
 
 

@@ -82,8 +82,10 @@ def test_output_shape_and_interface():
     torch.testing.assert_close(bare.video_embeds, out.video_embeds)
     with pytest.raises(ValueError, match='expects frame embeddings'):
         mit(torch.randn(3, 5, 64))
-    with pytest.raises(ValueError, match="MultiframeIntegrationTransformer needs the field 'frame_embeds'.*from a "
-                       'backbone returning a tuple of 2 tensors'):
+    with pytest.raises(
+            ValueError,
+            match="MultiframeIntegrationTransformer needs the field 'frame_embeds'.*from a "
+            'backbone returning a tuple of 2 tensors'):
         mit((cls, patches))  # an old-style (cls, patches) tuple is not guessed at: it is taken as stage maps
 
 

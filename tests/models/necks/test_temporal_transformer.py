@@ -17,12 +17,19 @@ def official_keys(layers: int = 1, width: int = 512, num_frames: int = 16) -> di
     for i in range(layers):
         block = f'transformer.resblocks.{i}'
         shapes.update({
-            f'{block}.attn.in_proj_weight': (3 * width, width), f'{block}.attn.in_proj_bias': (3 * width, ),
-            f'{block}.attn.out_proj.weight': (width, width), f'{block}.attn.out_proj.bias': (width, ),
-            f'{block}.ln_1.weight': (width, ), f'{block}.ln_1.bias': (width, ),
-            f'{block}.mlp.c_fc.weight': (4 * width, width), f'{block}.mlp.c_fc.bias': (4 * width, ),
-            f'{block}.mlp.c_proj.weight': (width, 4 * width), f'{block}.mlp.c_proj.bias': (width, ),
-            f'{block}.ln_2.weight': (width, ), f'{block}.ln_2.bias': (width, )})
+            f'{block}.attn.in_proj_weight': (3 * width, width),
+            f'{block}.attn.in_proj_bias': (3 * width, ),
+            f'{block}.attn.out_proj.weight': (width, width),
+            f'{block}.attn.out_proj.bias': (width, ),
+            f'{block}.ln_1.weight': (width, ),
+            f'{block}.ln_1.bias': (width, ),
+            f'{block}.mlp.c_fc.weight': (4 * width, width),
+            f'{block}.mlp.c_fc.bias': (4 * width, ),
+            f'{block}.mlp.c_proj.weight': (width, 4 * width),
+            f'{block}.mlp.c_proj.bias': (width, ),
+            f'{block}.ln_2.weight': (width, ),
+            f'{block}.ln_2.bias': (width, )
+        })
     return shapes
 
 
@@ -57,8 +64,10 @@ def test_forward_equals_the_official_computation():
     neck.init_weights()
     neck.eval()
     blocks = nn.Sequential(*[OfficialBlock(32, 4) for _ in range(2)]).eval()
-    blocks.load_state_dict({k[len('transformer.resblocks.'):]: v for k, v in neck.state_dict().items()
-                            if k.startswith('transformer.')})
+    blocks.load_state_dict({
+        k[len('transformer.resblocks.'):]: v
+        for k, v in neck.state_dict().items() if k.startswith('transformer.')
+    })
     frames = torch.randn(3, 5, 32)
     # official: (T, B, C) + temporalEmbedding(arange(T)), the blocks, mean over T; no residual around the module
     x = frames.transpose(0, 1) + neck.temporal_embedding(torch.arange(5)).unsqueeze(1)

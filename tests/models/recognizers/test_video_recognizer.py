@@ -28,12 +28,21 @@ class _VideoLinearHead(BaseHead):
 def build(**kwargs):
     init_default_scope('videoalign')
     model = MODELS.build(
-        dict(type='VideoRecognizer',
-             backbone=dict(type='CLIPViT', arch=ARCH, num_frames=2, use_proj=False, use_temporal_embedding=True,
-                           block_cfg=dict(type='AIMBlock')),
-             neck=dict(type='MultiframeIntegrationTransformer', num_frames=2, embed_dims=16, num_layers=1),
-             data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW'),
-             **{'cls_head': dict(type=_VideoLinearHead, num_classes=3, in_channels=16), **kwargs}))
+        dict(
+            type='VideoRecognizer',
+            backbone=dict(
+                type='CLIPViT',
+                arch=ARCH,
+                num_frames=2,
+                use_proj=False,
+                use_temporal_embedding=True,
+                block_cfg=dict(type='AIMBlock')),
+            neck=dict(type='MultiframeIntegrationTransformer', num_frames=2, embed_dims=16, num_layers=1),
+            data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW'),
+            **{
+                'cls_head': dict(type=_VideoLinearHead, num_classes=3, in_channels=16),
+                **kwargs
+            }))
     model.init_weights()
     return model
 
@@ -59,8 +68,13 @@ def test_trainable_patterns_freeze_the_rest_and_gradients_follow():
 
 def test_freezing_never_unfreezes_and_bad_patterns_are_refused():
     text_arch = dict(embed_dim=16, text=dict(context_length=8, vocab_size=49408, width=16, heads=2, layers=1))
-    head = dict(type='TextPromptHead', num_classes=None, in_channels=16, class_names=['a', 'b'],
-                text_encoder=dict(type='CLIPTextEncoder', arch=text_arch), freeze_text=True)
+    head = dict(
+        type='TextPromptHead',
+        num_classes=None,
+        in_channels=16,
+        class_names=['a', 'b'],
+        text_encoder=dict(type='CLIPTextEncoder', arch=text_arch),
+        freeze_text=True)
     model = build(trainable=('cls_head', ), cls_head=head)
     assert model.cls_head.text_encoder.token_embedding.weight.requires_grad is False  # the head froze it itself
     assert all(p.requires_grad == ('text_encoder' not in n and 'logit_scale' not in n)
@@ -131,11 +145,19 @@ def test_mmaction_backbone_and_head_keep_tensors():
     """A ResNet3d (a bare tensor) and an mmaction2 head without a neck: nothing is named, chunks join as tensors."""
     init_default_scope('videoalign')
     model = MODELS.build(
-        dict(type='VideoRecognizer',
-             backbone=dict(type='ResNet3d', depth=18, base_channels=4, pretrained=None, pretrained2d=False,
-                           inflate=(1, 1, 1, 1), conv1_stride_t=1, pool1_stride_t=1),
-             cls_head=dict(type='I3DHead', num_classes=3, in_channels=32, average_clips='prob'),
-             test_cfg=dict(max_testing_views=2))).eval()
+        dict(
+            type='VideoRecognizer',
+            backbone=dict(
+                type='ResNet3d',
+                depth=18,
+                base_channels=4,
+                pretrained=None,
+                pretrained2d=False,
+                inflate=(1, 1, 1, 1),
+                conv1_stride_t=1,
+                pool1_stride_t=1),
+            cls_head=dict(type='I3DHead', num_classes=3, in_channels=32, average_clips='prob'),
+            test_cfg=dict(max_testing_views=2))).eval()
     inputs = torch.randn(1, 3, 3, 4, 32, 32)
     with torch.no_grad():
         assert isinstance(model(inputs, mode='tensor', stage='backbone'), torch.Tensor)

@@ -45,9 +45,8 @@ def test_layout_of_two_class_names_of_different_lengths():
                   + [('row', 5), ('row', 6), ('row', 7)]  # postfix: rows 5..7 (prefix + ind = 5)
                   + [('tok', EOT)]  # EOT at 2 + 3 + 3 = 8
                   + [('row', 9), ('row', 10), ('row', 11)])  # after EOT
-    expected_b = ([('tok', SOT)] + [('row', 1), ('row', 2)]
-                  + [('tok', 20)]
-                  + [('row', 4), ('row', 5), ('row', 6)]  # the postfix rows shift with the name length
+    expected_b = ([('tok', SOT)] + [('row', 1), ('row', 2)] + [('tok', 20)] +
+                  [('row', 4), ('row', 5), ('row', 6)]  # the postfix rows shift with the name length
                   + [('tok', EOT)]  # EOT at 2 + 2 + 3 = 7
                   + [('row', p) for p in range(8, L)])
     assert decode(embeds) == [expected_a, expected_b]

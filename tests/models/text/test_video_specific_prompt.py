@@ -121,6 +121,6 @@ def test_mean_over_time():
 def test_gradients_reach_every_parameter():
     prompt = _tiny().train()
     text, patches = torch.randn(2, 5, 64), torch.randn(2, 3, 7, 48)
-    (prompt(text, patches) ** 2).sum().backward()
+    (prompt(text, patches)**2).sum().backward()
     for name, param in prompt.named_parameters():
         assert param.grad is not None and param.grad.abs().sum() > 0, f'no gradient for {name}'

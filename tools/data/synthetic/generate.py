@@ -39,8 +39,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-frames', type=int, default=16, help='frames per clip (default: %(default)s)')
     parser.add_argument('--size', type=int, default=64, help='frame height and width (default: %(default)s)')
     parser.add_argument('--fps', type=int, default=8, help='frame rate of the videos (default: %(default)s)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace a dataset in --out-dir that was generated with other parameters')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace a dataset in --out-dir that was generated with other parameters')
     return parser.parse_args(argv)
 
 

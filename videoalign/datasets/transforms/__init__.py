@@ -1,9 +1,9 @@
 """Data transforms."""
+from .clip_grayscale import ClipGrayscale
 from .frame_feature_decode import FrameFeatureDecode
 from .load_frame_features import LoadFrameFeatures
 from .multi_view_segment_sample import MultiViewSegmentSample
 from .pca_lighting import PCALighting
-from .clip_grayscale import ClipGrayscale
 from .random_stride_sample import RandomStrideSample
 
 __all__ = [

@@ -9,8 +9,8 @@ from ...registry import TRANSFORMS
 class ClipGrayscale(BaseTransform):
     """With probability ``prob``, replace every frame of the clip by its luma, kept as 3 equal channels.
 
-    One draw per clip, so all frames change together (mmcv's ``RandomGrayscale`` draws per image). Luma weights are ITU-R BT.601 (as torchvision's
-    ``rgb_to_grayscale``); frames are RGB (mmaction2's decoders output RGB).
+    One draw per clip, so all frames change together (mmcv's ``RandomGrayscale`` draws per image). Luma weights are
+    ITU-R BT.601 (as torchvision's ``rgb_to_grayscale``); frames are RGB (mmaction2's decoders output RGB).
 
     Required keys: ``imgs``. Modified keys: ``imgs``.
 

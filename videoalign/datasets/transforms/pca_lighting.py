@@ -27,7 +27,9 @@ class PCALighting(BaseTransform):
         eig_vec (Sequence[Sequence[float]], optional): The 3x3 eigenvectors (columns). Defaults to ImageNet's.
     """
 
-    def __init__(self, alpha_std: float = 0.1, eig_val: Optional[Sequence[float]] = None,
+    def __init__(self,
+                 alpha_std: float = 0.1,
+                 eig_val: Optional[Sequence[float]] = None,
                  eig_vec: Optional[Sequence[Sequence[float]]] = None) -> None:
         if alpha_std < 0:
             raise ValueError(f'alpha_std must be >= 0, got {alpha_std}')

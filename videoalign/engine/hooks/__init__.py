@@ -6,5 +6,6 @@ from .skipped_video_hook import SkippedVideoHook
 from .weight_sync_check_hook import WeightSyncCheckHook, state_checksum
 
 __all__ = [
-    'SafeCheckpointHook', 'ClassNamesHook', 'dataset_classes', 'LabelCheckHook', 'check_labels', 'SkippedVideoHook', 'WeightSyncCheckHook', 'state_checksum'
+    'SafeCheckpointHook', 'ClassNamesHook', 'dataset_classes', 'LabelCheckHook', 'check_labels', 'SkippedVideoHook',
+    'WeightSyncCheckHook', 'state_checksum'
 ]

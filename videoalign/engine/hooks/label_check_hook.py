@@ -40,8 +40,10 @@ def check_labels(dataset, num_classes: int, split: str) -> None:
             labels = info.get('label')
             if labels is None or (labels == -1 and not info.get('labelled', True)):
                 continue  # a list without labels (inference): nothing to check
-            bad = [label for label in (labels if isinstance(labels, (list, tuple)) else [labels])
-                   if not 0 <= int(label) < num_classes]
+            bad = [
+                label for label in (labels if isinstance(labels, (list, tuple)) else [labels])
+                if not 0 <= int(label) < num_classes
+            ]
             if bad:
                 where = f'{leaf.ann_file}:{info["lineno"]}' if 'lineno' in info else \
                     f'sample {index} ({info.get("filename", "")}) of {getattr(leaf, "ann_file", "the dataset")}'

@@ -27,7 +27,10 @@ class SkippedVideoHook(Hook):
         self.interval = interval
         self.skipped: list = []
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
         """Collect the paths recorded in this batch and log them."""
         samples: Sequence = (data_batch or {}).get('data_samples', []) if isinstance(data_batch, dict) else []

@@ -75,5 +75,6 @@ class MultiplierOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             count = sum(p.numel() for p in group['params'])
             lines.append(f'  lr x{lr_mult:g}, decay x{decay_mult:g}: {len(group["params"])} tensors, {count:,} params')
             params.append({k: v for k, v in group.items() if k != 'names'})
-        print_log('optimizer parameter groups:\n' + '\n'.join(lines) + f'\n  frozen (not optimized): {frozen:,} params',
-                  logger='current')
+        print_log(
+            'optimizer parameter groups:\n' + '\n'.join(lines) + f'\n  frozen (not optimized): {frozen:,} params',
+            logger='current')

@@ -53,7 +53,8 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         """A loader over the batches of this epoch after the first ``done`` (whose data is not read)."""
         print_log(
             f'resuming in the middle of epoch {self._epoch + 1}: skipping its first {done} of '
-            f'{len(self.dataloader)} batches, trained before the checkpoint', logger='current')
+            f'{len(self.dataloader)} batches, trained before the checkpoint',
+            logger='current')
         loader = self.dataloader
         batch_indices = list(islice(iter(loader.batch_sampler), done, None))
         return DataLoader(

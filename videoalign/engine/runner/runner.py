@@ -82,8 +82,14 @@ class VideoAlignRunner(Runner):
             return super().train()
 
     @master_only
-    def save_checkpoint(self, out_dir: str, filename: str, file_client_args=None, save_optimizer: bool = True,
-                        save_param_scheduler: bool = True, meta: Optional[dict] = None, by_epoch: bool = True,
+    def save_checkpoint(self,
+                        out_dir: str,
+                        filename: str,
+                        file_client_args=None,
+                        save_optimizer: bool = True,
+                        save_param_scheduler: bool = True,
+                        meta: Optional[dict] = None,
+                        by_epoch: bool = True,
                         backend_args: Optional[dict] = None) -> None:
         """mmengine's, written to a temporary file that is renamed to ``filename`` once complete (local files)."""
         if file_client_args is not None or backend_args is not None or '://' in out_dir:
@@ -99,11 +105,15 @@ class VideoAlignRunner(Runner):
             if osp.exists(tmp):
                 os.remove(tmp)
             if isinstance(err, OSError):
-                raise OSError(err.errno, f'cannot write the checkpoint {path}: {err.strerror or err}; the earlier '
-                              f'checkpoints in {out_dir} are untouched') from err
+                raise OSError(
+                    err.errno, f'cannot write the checkpoint {path}: {err.strerror or err}; the earlier '
+                    f'checkpoints in {out_dir} are untouched') from err
             raise
 
-    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location='cpu',
+                        strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]) -> dict:  # noqa: B006  (mmengine's signature)
         """mmengine's, without the executable ``meta['config']``; a strict load that fails says how to opt out."""
         try:

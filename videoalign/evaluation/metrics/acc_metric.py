@@ -39,8 +39,10 @@ class AccMetric(_MMActionAccMetric):
         skipped = sorted({path for r in results if SKIPPED_KEY in r for path in r[SKIPPED_KEY]})
         metrics = super().compute_metrics([r for r in results if SKIPPED_KEY not in r])
         if skipped:
-            print_log(f'{len(skipped)} unreadable video(s) were not evaluated: {", ".join(skipped)}',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'{len(skipped)} unreadable video(s) were not evaluated: {", ".join(skipped)}',
+                logger='current',
+                level=logging.WARNING)
             metrics[SKIPPED_KEY] = len(skipped)
         return metrics
 

@@ -62,7 +62,11 @@ class CLIPResidualBlock(nn.Module):
         mlp_ratio (float): Hidden width of the MLP over ``width``. Defaults to 4.0.
     """
 
-    def __init__(self, width: int, num_heads: int, drop_path: float = 0., attn_mask: Optional[torch.Tensor] = None,
+    def __init__(self,
+                 width: int,
+                 num_heads: int,
+                 drop_path: float = 0.,
+                 attn_mask: Optional[torch.Tensor] = None,
                  mlp_ratio: float = 4.0) -> None:
         super().__init__()
         self.width = width

@@ -17,7 +17,6 @@ from mmengine.model.weight_init import update_init_info
 from mmengine.runner import CheckpointLoader
 
 from videoalign.registry import WEIGHT_INITIALIZERS
-
 from ..converters.openai_clip import convert_openai_clip
 from ..converters.torchscript import is_torchscript_archive, load_torchscript_state_dict
 

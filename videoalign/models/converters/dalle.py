@@ -57,8 +57,8 @@ def convert_dalle_encoder(checkpoint: Any) -> Dict[str, torch.Tensor]:
     if isinstance(checkpoint, Placeholder):
         _module_state(checkpoint, '', out)
     elif isinstance(checkpoint, dict):
-        out.update((k, v) for k, v in official_state_dict(checkpoint, ('state_dict', ), 'dVAE').items()
-                   if torch.is_tensor(v))
+        out.update(
+            (k, v) for k, v in official_state_dict(checkpoint, ('state_dict', ), 'dVAE').items() if torch.is_tensor(v))
     if not out:
         raise ValueError(f'no encoder weights found in {type(checkpoint).__name__} {checkpoint!r:.80}: expected the '
                          f'pickled dall_e Encoder module or a state dict')

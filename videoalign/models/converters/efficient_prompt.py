@@ -61,5 +61,5 @@ def convert_efficient_prompt(checkpoint: Mapping, drop_visual: bool = False) -> 
         KeyError: Naming the official keys that have no counterpart.
     """
     prefixes = [(old, None if drop_visual and old == VISUAL else new) for old, new in PREFIXES]
-    return rename_prefixes(official_state_dict(checkpoint, ('state_dict', ), 'Efficient-Prompt'), prefixes,
-                           'Efficient-Prompt')
+    return rename_prefixes(
+        official_state_dict(checkpoint, ('state_dict', ), 'Efficient-Prompt'), prefixes, 'Efficient-Prompt')

@@ -6,7 +6,6 @@ Official releases pickle more than tensors: X-CLIP stores a yacs ``CfgNode``, Du
 turns every other object into an inert :class:`Placeholder` that only records what it was: no constructor, no
 ``__reduce__`` callable and no ``__setstate__`` of the original class ever runs.
 """
-import os.path as osp
 import pickle
 from collections import OrderedDict
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple

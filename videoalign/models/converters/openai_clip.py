@@ -30,8 +30,6 @@ def read_clip_file(path: str) -> Any:
 
 
 @register_converter('clip', read=read_clip_file)
-
-
 def convert_openai_clip(checkpoint: Mapping, required: Sequence[str] = REQUIRED_KEYS) -> Dict[str, torch.Tensor]:
     """Keep the weights of an OpenAI CLIP state dict (from a TorchScript archive, ``torch.save`` or open_clip).
 

@@ -83,7 +83,10 @@ def get_converter(name: str, options: Optional[Mapping[str, Any]] = None) -> Cal
     return convert_file
 
 
-def convert_checkpoint(converter: str, src: str, dst: str, options: Optional[Mapping[str, Any]] = None,
+def convert_checkpoint(converter: str,
+                       src: str,
+                       dst: str,
+                       options: Optional[Mapping[str, Any]] = None,
                        **meta: Any) -> StateDict:
     """Convert the official file ``src`` with ``converter`` and write ``{'state_dict', 'meta'}`` to ``dst``.
 
@@ -107,8 +110,8 @@ def convert_checkpoint(converter: str, src: str, dst: str, options: Optional[Map
         raise FileNotFoundError(f'official checkpoint {src} does not exist')
     options = dict(options or {})
     state_dict, described = get_converter(converter, options)(src, **options)
-    meta = dict(dict(converted_from=osp.basename(src), converter=converter, converter_options=options, **described),
-                **meta)
+    meta = dict(
+        dict(converted_from=osp.basename(src), converter=converter, converter_options=options, **described), **meta)
     with atomic_write(dst) as f:
         torch.save({'state_dict': state_dict, 'meta': meta}, f)
     return state_dict

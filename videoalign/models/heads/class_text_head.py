@@ -6,8 +6,8 @@ import torch
 import torch.nn as nn
 from mmaction.models.heads import BaseHead
 
-from videoalign.models.layers import scaled_cosine_similarity
 from videoalign.datasets.class_names import check_class_names
+from videoalign.models.layers import scaled_cosine_similarity
 from videoalign.models.text import ClassTextBank
 from videoalign.registry import MODELS, TOKENIZERS
 from videoalign.structures import VideoFeatures

@@ -27,8 +27,14 @@ class Adapter(BaseModule):
         init_cfg (dict, optional): Initialisation config, run after the default above. Defaults to None.
     """
 
-    def __init__(self, dims: int, ratio: float = 0.25, skip: bool = False, dropout: float = 0., scale: float = 1.,
-                 init_mode: str = 'aim', init_cfg: Optional[Union[dict, list]] = None) -> None:
+    def __init__(self,
+                 dims: int,
+                 ratio: float = 0.25,
+                 skip: bool = False,
+                 dropout: float = 0.,
+                 scale: float = 1.,
+                 init_mode: str = 'aim',
+                 init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if init_mode not in INIT_MODES:
             raise ValueError(f'init_mode must be one of {INIT_MODES}, got {init_mode!r}')

@@ -47,15 +47,17 @@ class MultiframeIntegrationTransformer(FrameIntegrationNeck):
             for Linear layers and weight 1 / bias 0 for LayerNorm, as the official ``_init_weights``.
     """
 
-    def __init__(self,
-                 num_frames: int = 8,
-                 embed_dims: int = 512,
-                 num_layers: int = 1,
-                 num_heads: Optional[int] = None,
-                 init_cfg: Optional[Union[dict, List[dict]]] = [
-                     dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
-                     dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
-                 ]) -> None:
+    def __init__(
+        self,
+        num_frames: int = 8,
+        embed_dims: int = 512,
+        num_layers: int = 1,
+        num_heads: Optional[int] = None,
+        init_cfg: Optional[Union[dict, List[dict]]] = [
+            dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
+            dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
+        ]
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_heads is None:
             num_heads = max(embed_dims // 64, 1)

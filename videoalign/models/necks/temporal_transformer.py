@@ -42,13 +42,14 @@ class TemporalTransformer(FrameIntegrationNeck):
             nothing for the blocks, which keep PyTorch's default initialisation.
     """
 
-    def __init__(self,
-                 num_frames: int = 16,
-                 embed_dims: int = 512,
-                 num_layers: int = 1,
-                 num_heads: int = 8,
-                 init_cfg: Optional[Union[dict, List[dict]]] = dict(type='Normal', layer='Embedding',
-                                                                    std=0.01)) -> None:
+    def __init__(
+        self,
+        num_frames: int = 16,
+        embed_dims: int = 512,
+        num_layers: int = 1,
+        num_heads: int = 8,
+        init_cfg: Optional[Union[dict, List[dict]]] = dict(type='Normal', layer='Embedding', std=0.01)
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_frames < 1 or num_layers < 1:
             raise ValueError(f'num_frames ({num_frames}) and num_layers ({num_layers}) must be positive')

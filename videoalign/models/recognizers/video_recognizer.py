@@ -65,7 +65,9 @@ class VideoRecognizer(Recognizer3D):
             ``data_preprocessor``, ``train_cfg``, ``test_cfg``).
     """
 
-    def __init__(self, trainable: Optional[Sequence[str]] = None, frozen: Optional[Sequence[str]] = None,
+    def __init__(self,
+                 trainable: Optional[Sequence[str]] = None,
+                 frozen: Optional[Sequence[str]] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.trainable = _as_patterns('trainable', trainable)
@@ -91,7 +93,10 @@ class VideoRecognizer(Recognizer3D):
             self.backbone.eval()
         return self
 
-    def extract_feat(self, inputs: torch.Tensor, stage: str = 'neck', data_samples=None,
+    def extract_feat(self,
+                     inputs: torch.Tensor,
+                     stage: str = 'neck',
+                     data_samples=None,
                      test_mode: bool = False) -> tuple:
         """``Recognizer3D.extract_feat`` for named features too; in training, a frozen backbone runs without autograd.
 
@@ -148,7 +153,9 @@ class VideoRecognizer(Recognizer3D):
             outputs.append(x)
         return VideoFeatures.cat(outputs), dict(fcn_test=self.test_cfg.get('fcn_test', False))
 
-    def _forward(self, inputs: torch.Tensor, stage: str = 'backbone',
+    def _forward(self,
+                 inputs: torch.Tensor,
+                 stage: str = 'backbone',
                  **kwargs) -> Union[torch.Tensor, tuple, Dict[str, torch.Tensor]]:
         """``mode='tensor'``: the output of ``stage``, with :class:`~videoalign.structures.VideoFeatures` as a dict.
 

@@ -47,13 +47,14 @@ class LearnablePrompt(BaseModule):
             ``init_weights``).
     """
 
-    def __init__(self,
-                 prefix: int = 16,
-                 postfix: int = 16,
-                 context_length: int = 77,
-                 width: int = 512,
-                 init_cfg: Optional[Union[dict, List[dict]]] = dict(type='Normal', layer='Embedding',
-                                                                    std=0.01)) -> None:
+    def __init__(
+        self,
+        prefix: int = 16,
+        postfix: int = 16,
+        context_length: int = 77,
+        width: int = 512,
+        init_cfg: Optional[Union[dict, List[dict]]] = dict(type='Normal', layer='Embedding', std=0.01)
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if prefix < 0 or postfix < 0:
             raise ValueError(f'prefix and postfix must be >= 0, got {prefix} and {postfix}')

@@ -77,8 +77,11 @@ class CLIPTokenizer:
             tokens = self.encode(text)
             if len(tokens) > context_length - 2 and text not in self._truncated:
                 self._truncated.add(text)
-                print_log(f'text cut to {context_length - 2} of its {len(tokens)} tokens (context length '
-                          f'{context_length}): {text!r}', logger='current', level=logging.WARNING)
+                print_log(
+                    f'text cut to {context_length - 2} of its {len(tokens)} tokens (context length '
+                    f'{context_length}): {text!r}',
+                    logger='current',
+                    level=logging.WARNING)
             ids = [self.sot_token_id] + tokens[:context_length - 2] + [self.eot_token_id]
             result[row, :len(ids)] = torch.tensor(ids, dtype=torch.long)
         return result

@@ -116,17 +116,19 @@ class VideoSpecificPrompt(BaseModule):
             is not a Linear layer: it keeps its ``torch.randn`` (std 1) initialisation, as the official.
     """
 
-    def __init__(self,
-                 embed_dims: int = 512,
-                 visual_width: int = 768,
-                 num_layers: int = 2,
-                 num_heads: Optional[int] = None,
-                 alpha_init: float = 0.1,
-                 dropout: float = 0.,
-                 init_cfg: Optional[Union[dict, List[dict]]] = [
-                     dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
-                     dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
-                 ]) -> None:
+    def __init__(
+        self,
+        embed_dims: int = 512,
+        visual_width: int = 768,
+        num_layers: int = 2,
+        num_heads: Optional[int] = None,
+        alpha_init: float = 0.1,
+        dropout: float = 0.,
+        init_cfg: Optional[Union[dict, List[dict]]] = [
+            dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
+            dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
+        ]
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_heads is None:
             num_heads = max(embed_dims // 64, 1)
@@ -139,8 +141,7 @@ class VideoSpecificPrompt(BaseModule):
         self.visual_ln = LayerNorm(visual_width)
         self.visual_proj = nn.Parameter(torch.randn(visual_width, embed_dims))
         self.norm = LayerNorm(embed_dims)
-        self.decoder = nn.ModuleList(
-            [PromptGeneratorLayer(embed_dims, num_heads, dropout) for _ in range(num_layers)])
+        self.decoder = nn.ModuleList([PromptGeneratorLayer(embed_dims, num_heads, dropout) for _ in range(num_layers)])
         self.alpha = nn.Parameter(torch.ones(embed_dims) * alpha_init)
 
     def visual_tokens(self, patch_tokens: torch.Tensor) -> torch.Tensor:
