@@ -35,6 +35,7 @@ def test_dist_train_full_aim_two_cpu_ranks(tiny_synthetic, tmp_path):
         f'model.backbone.init_cfg.checkpoint={clip_file}',
         f'train_dataloader.dataset.ann_file={tiny_synthetic}/synthetic_train_list_videos.txt',
         f'train_dataloader.dataset.data_prefix.video={tiny_synthetic}/videos',
+        'train_dataloader.dataset.class_names=None',  # the 400-class head, on the 10 synthetic classes
         'train_dataloader.dataset.indices=4',  # 4 clips: 2 per rank
         'train_dataloader.batch_size=1',
         'train_dataloader.num_workers=0',

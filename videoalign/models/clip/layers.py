@@ -87,3 +87,16 @@ class CLIPResidualBlock(nn.Module):
         """Run the block on ``x`` of shape ``(L, N, D)``; extra keyword arguments (``num_frames``) are ignored."""
         x = x + self.drop_path(self.attention(self.ln_1(x)))
         return x + self.drop_path(self.mlp(self.ln_2(x)))
+
+
+#: The initialisation X-CLIP gives its new transformer modules (MIT, the video-specific prompt): ``trunc_normal_``
+#: weights (std 0.02) and zero biases for every ``Linear``, unit LayerNorms.
+TRANSFORMER_INIT_CFG = [
+    dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
+    dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
+]
+
+
+def default_num_heads(embed_dims: int) -> int:
+    """CLIP's head count for a width: one head per 64 channels (at least one)."""
+    return max(embed_dims // 64, 1)

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 from mmengine.model.weight_init import trunc_normal_
 
-from videoalign.models.clip.layers import CLIPResidualBlock
+from videoalign.models.clip.layers import TRANSFORMER_INIT_CFG, CLIPResidualBlock, default_num_heads
 from videoalign.registry import MODELS
 from .frame_integration import FrameIntegrationNeck
 
@@ -47,20 +47,15 @@ class MultiframeIntegrationTransformer(FrameIntegrationNeck):
             for Linear layers and weight 1 / bias 0 for LayerNorm, as the official ``_init_weights``.
     """
 
-    def __init__(
-        self,
-        num_frames: int = 8,
-        embed_dims: int = 512,
-        num_layers: int = 1,
-        num_heads: Optional[int] = None,
-        init_cfg: Optional[Union[dict, List[dict]]] = [
-            dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
-            dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
-        ]
-    ) -> None:
+    def __init__(self,
+                 num_frames: int = 8,
+                 embed_dims: int = 512,
+                 num_layers: int = 1,
+                 num_heads: Optional[int] = None,
+                 init_cfg: Optional[Union[dict, List[dict]]] = TRANSFORMER_INIT_CFG) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_heads is None:
-            num_heads = max(embed_dims // 64, 1)
+            num_heads = default_num_heads(embed_dims)
         if num_frames < 1 or num_layers < 1:
             raise ValueError(f'num_frames ({num_frames}) and num_layers ({num_layers}) must be positive')
         if embed_dims % num_heads != 0:

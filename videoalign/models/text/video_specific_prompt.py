@@ -12,7 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 
-from videoalign.models.clip.layers import LayerNorm, QuickGELU
+from videoalign.models.clip.layers import TRANSFORMER_INIT_CFG, LayerNorm, QuickGELU, default_num_heads
 from videoalign.registry import MODELS
 
 
@@ -116,22 +116,17 @@ class VideoSpecificPrompt(BaseModule):
             is not a Linear layer: it keeps its ``torch.randn`` (std 1) initialisation, as the official.
     """
 
-    def __init__(
-        self,
-        embed_dims: int = 512,
-        visual_width: int = 768,
-        num_layers: int = 2,
-        num_heads: Optional[int] = None,
-        alpha_init: float = 0.1,
-        dropout: float = 0.,
-        init_cfg: Optional[Union[dict, List[dict]]] = [
-            dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
-            dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
-        ]
-    ) -> None:
+    def __init__(self,
+                 embed_dims: int = 512,
+                 visual_width: int = 768,
+                 num_layers: int = 2,
+                 num_heads: Optional[int] = None,
+                 alpha_init: float = 0.1,
+                 dropout: float = 0.,
+                 init_cfg: Optional[Union[dict, List[dict]]] = TRANSFORMER_INIT_CFG) -> None:
         super().__init__(init_cfg=init_cfg)
         if num_heads is None:
-            num_heads = max(embed_dims // 64, 1)
+            num_heads = default_num_heads(embed_dims)
         if num_layers < 1:
             raise ValueError(f'num_layers must be positive, got {num_layers}')
         self.embed_dims = embed_dims
