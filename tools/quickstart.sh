@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 . tools/setup_env.sh
 
-CONFIG=configs/quickstart/clip-r3d-tiny_1xb16-8x2x1-20e_synthetic.py
+CONFIG=configs/quickstart/clip-r3d-tiny-8f_synthetic.py
 WORK_DIR=work_dirs/quickstart
 
 "$PYTHON" tools/data/synthetic/generate.py --out-dir data/synthetic

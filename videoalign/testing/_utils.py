@@ -7,9 +7,9 @@ from typing import Dict, List, Optional, Sequence
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # the smallest, fastest model: what the tests of the tools train
-QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'clip-r3d-tiny_1xb16-8x2x1-20e_synthetic.py')
-R3D_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'r3d-tiny_1xb16-8x2x1-20e_synthetic.py')
-XCLIP_QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'xclip-tiny_1xb16-8x2x1-20e_synthetic.py')
+QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'clip-r3d-tiny-8f_synthetic.py')
+R3D_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'r3d-tiny-8f_synthetic.py')
+XCLIP_QUICKSTART_CONFIG = osp.join(REPO_ROOT, 'configs', 'quickstart', 'xclip-tiny-8f_synthetic.py')
 # --cfg-options that shrink each quick-start model further
 R3D_TINY_OPTIONS = ['model.backbone.base_channels=4', 'model.cls_head.in_channels=32']
 QUICKSTART_TINY_OPTIONS = [

@@ -8,7 +8,7 @@
 # X-CLIP's message attention is blind to frame order and only the MIT's temporal position embedding (initialised at
 # std 0.02) carries it, so classes that differ only in order are its worst case; besides, a frozen random text tower
 # gives the ten class names nearly parallel embeddings (cosine up to 0.997). The README's quick start therefore trains
-# clip-r3d-tiny_1xb16-8x2x1-20e_synthetic.py (3D ResNet video tower, CLIP text tower trained with it).
+# clip-r3d-tiny-8f_synthetic.py (3D ResNet video tower, CLIP text tower trained with it).
 _base_ = ['../_base_/datasets/synthetic.py', '../_base_/default_runtime.py']
 
 clip_arch = dict(

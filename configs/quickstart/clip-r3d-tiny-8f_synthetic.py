@@ -4,7 +4,7 @@
 # The video tower is convolutional because a CLIP ViT trained from scratch learns these order-only classes too slowly
 # for a CPU quick start (a tiny AIM-style ViT at 48 px: 0.72 validation top-1 after 32 epochs); CLIP ViTs start from
 # CLIP weights in the method configs.
-_base_ = ['./r3d-tiny_1xb16-8x2x1-20e_synthetic.py']
+_base_ = ['./r3d-tiny-8f_synthetic.py']
 
 text_arch = dict(embed_dim=64, text=dict(context_length=32, vocab_size=49408, width=64, heads=2, layers=2))
 model = dict(
