@@ -7,20 +7,12 @@ import pickle
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 
 import torch
 
-from videoalign.testing import R3D_CONFIG, REPO_ROOT, run_tool, tiny_run_options
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+from videoalign.testing import R3D_CONFIG, REPO_ROOT, launcher_env, run_tool, tiny_run_options
 
 
 def _children(pid: int) -> list:
@@ -53,12 +45,7 @@ def _alive(pid: int) -> bool:
 
 def test_killed_launcher_takes_its_ranks_and_the_work_dir_is_locked_meanwhile(tiny_synthetic, tmp_path):
     work_dir = str(tmp_path / 'work')
-    env = dict(
-        os.environ,
-        PYTHON=sys.executable,
-        PORT=str(_free_port()),
-        OMP_NUM_THREADS='1',
-        PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    env = launcher_env()
     train = ['--work-dir', work_dir] + tiny_run_options(tiny_synthetic, max_epochs=200, batch_size=3)
     log_path = tmp_path / 'launcher.log'
     with open(log_path, 'w') as log:

@@ -5,21 +5,13 @@ import pickle
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 
 import pytest
 import torch
 
-from videoalign.testing import R3D_CONFIG, REPO_ROOT, run_tool, tiny_run_options
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+from videoalign.testing import R3D_CONFIG, REPO_ROOT, free_port, launcher_env, run_tool, tiny_run_options
 
 
 def _final_state(work_dir: str) -> dict:
@@ -99,12 +91,7 @@ def _dist_train(work_dir: str, data: str, max_epochs: int, extra: list = ()) -> 
 def test_dist_train_two_cpu_ranks_kill_and_resume(tiny_synthetic, tmp_path):
     """Two gloo ranks train, are killed mid-run, resume from the last checkpoint and end with equal weights."""
     work_dir = str(tmp_path / 'work')
-    env = dict(
-        os.environ,
-        PYTHON=sys.executable,
-        PORT=str(_free_port()),
-        OMP_NUM_THREADS='1',
-        PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    env = launcher_env()
     log_path = tmp_path / 'first_run.log'
     with open(log_path, 'w') as log:
         first = subprocess.Popen(
@@ -127,7 +114,7 @@ def test_dist_train_two_cpu_ranks_kill_and_resume(tiny_synthetic, tmp_path):
         resumed_from = f.read().strip()
     done = int(re.search(r'epoch_(\d+)\.pth', resumed_from).group(1))
 
-    env['PORT'] = str(_free_port())
+    env['PORT'] = str(free_port())
     proc = subprocess.run(
         _dist_train(work_dir, tiny_synthetic, max_epochs=8, extra=['--resume']),
         cwd=REPO_ROOT,

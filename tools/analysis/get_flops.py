@@ -1,23 +1,8 @@
 """FLOPs and parameters of a model: ``python tools/analysis/get_flops.py CONFIG [--shape T H W] [--cfg-options ...]``.
 
-The counting lives in :mod:`videoalign.analysis.flops`; this is its command line.
-
-The model is built from the config and one view, a random clip of shape ``(1, 3, T, H, W)``, runs through backbone,
-neck and head (``model(inputs, mode='tensor', stage='head')``), traced by mmengine's ``FlopAnalyzer``. T, H and W
-default to the config's test (else val) pipeline: ``clip_len`` of the frame sampler and the crop size.
-
-Counting convention (fvcore's, which mmengine follows and which the official X-CLIP and AIM numbers use): one fused
-multiply-add is one FLOP; elementwise operations (additions, activations, softmax) are not counted. This tool adds
-handles that mmengine lacks:
-
-- ``aten::scaled_dot_product_attention`` (and its fused CUDA/CPU kernels): ``B·H·L·S·(E + Ev)``, i.e. ``q k^T`` and
-  ``attn v`` (``2·B·H·L·L·d`` for self-attention);
-- ``aten::_native_multi_head_attention`` (the inference fast path of ``nn.MultiheadAttention``): its input and output
-  projections plus the two attention products. Counting also turns that fast path off, so that the projections are
-  traced as ``aten::linear`` and the attention as ``aten::scaled_dot_product_attention``;
-- ``aten::baddbmm`` (``nn.MultiheadAttention`` with ``need_weights=True`` and a mask).
-
-Operators left uncounted are printed, with those that are not elementwise flagged, so nothing is silently missing.
+The model is built from the config and one view of the config's test (else val) pipeline runs through it; the
+counting and its convention (fvcore's: one multiply-add is one FLOP, elementwise operations are not counted, with
+handles for fused attention) are :mod:`videoalign.analysis.flops`'s. Operators left uncounted are printed.
 """
 import argparse
 import os

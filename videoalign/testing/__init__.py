@@ -1,8 +1,10 @@
 """Helpers for videoalign's tests and for tests of plugins built on it (as ``mmaction.testing``)."""
 from ._utils import (QUICKSTART_CONFIG, QUICKSTART_TINY_OPTIONS, R3D_CONFIG, R3D_TINY_OPTIONS, REPO_ROOT,
-                     XCLIP_QUICKSTART_CONFIG, XCLIP_TINY_OPTIONS, make_tiny_synthetic, run_tool, tiny_run_options)
+                     XCLIP_QUICKSTART_CONFIG, XCLIP_TINY_OPTIONS, free_port, launcher_env, make_tiny_synthetic,
+                     run_tool, tiny_run_options)
 
 __all__ = [
     'QUICKSTART_CONFIG', 'QUICKSTART_TINY_OPTIONS', 'R3D_CONFIG', 'R3D_TINY_OPTIONS', 'XCLIP_QUICKSTART_CONFIG',
-    'XCLIP_TINY_OPTIONS', 'REPO_ROOT', 'make_tiny_synthetic', 'run_tool', 'tiny_run_options'
+    'XCLIP_TINY_OPTIONS', 'REPO_ROOT', 'free_port', 'launcher_env', 'make_tiny_synthetic', 'run_tool',
+    'tiny_run_options'
 ]

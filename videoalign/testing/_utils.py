@@ -1,6 +1,7 @@
 """A tiny synthetic dataset, command-line options that shrink the quick-start run, and a subprocess runner."""
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
@@ -108,3 +109,25 @@ def run_tool(args: List[str],
         raise AssertionError(f'{" ".join(args)} exited with {proc.returncode}\n--- stdout\n{proc.stdout[-6000:]}'
                              f'\n--- stderr\n{proc.stderr[-6000:]}')
     return proc
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that no process listens on now (for a launcher's rendezvous)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def launcher_env() -> Dict[str, str]:
+    """The environment for ``tools/dist_*.sh`` in a test: this interpreter, a free port, one thread per rank and
+    videoalign importable.
+
+    Returns:
+        dict[str, str]: The environment.
+    """
+    return dict(
+        os.environ,
+        PYTHON=sys.executable,
+        PORT=str(free_port()),
+        OMP_NUM_THREADS='1',
+        PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
