@@ -2,8 +2,8 @@
 # layout: data/kinetics600/{kinetics600_{train,val}_list_videos.txt,
 #   videos_train/<class>/<id>.mp4, videos_val/<class>/<id>.mp4}
 
-# Data settings. Method configs inherit this file and override what they need
-# (e.g. `SampleFrames` clip_len/frame_interval, batch sizes).
+# Data settings: paths, class names, loaders. Method configs inherit this file, add their pipelines and override
+# what else they need (batch sizes).
 # Normalisation is NOT done here: in mmaction2 1.x it lives in the model's
 # `data_preprocessor` (ActionDataPreprocessor).
 dataset_type = 'VideoDataset'
@@ -22,48 +22,8 @@ class_names = 'data/kinetics600/label_map_k600.txt'
 # mmaction2 1.x convention: the io backend is passed to DecordInit.
 file_client_args = dict(io_backend='disk')
 
-# Train: one dense 8x8x1 clip (8 frames, stride 8 -> ~2.1 s at 30 fps),
-# short side 256, RandomResizedCrop (area 0.08-1, ratio 3/4-4/3) resized to
-# 224x224, random horizontal flip (Kinetics classes are flip-invariant).
-# Same recipe as mmaction2 configs/recognition/{swin,slowfast} for K400;
-# mmaction2's K600 configs (uniformerv2) reuse the K400 recipe unchanged.
-train_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=8, frame_interval=8, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='RandomResizedCrop'),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-# Val (cheap, run during training): 1 centred clip x 1 centre crop,
-# short side 256 -> CenterCrop 224 (mmaction2 i3d/swin/slowfast K400 configs).
-val_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=8, frame_interval=8, num_clips=1, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-# Test: the standard Kinetics multi-view protocol, 10 uniformly spaced clips
-# x 3 spatial crops = 30 views, scores averaged by the recognizer.
-# Short side is resized to 224 so that the three 224x224 crops (left, centre,
-# right) cover the whole frame; mmaction2's ThreeCrop requires the crop to
-# span one full side of the frame, so Resize(-1, 256) + ThreeCrop(224) would
-# fail (Swin/MViT/UniFormerV2 configs in mmaction2 use this same pairing).
-test_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=8, frame_interval=8, num_clips=10, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 224)),
-    dict(type='ThreeCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+# No pipelines here: each method config states its own (they differ per method: sampling, crops, augmentation),
+# and sets them on the three loaders below.
 
 train_dataloader = dict(
     batch_size=8,
@@ -71,11 +31,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        class_names=class_names,
-        ann_file=ann_file_train,
-        data_prefix=dict(video=data_root),
-        pipeline=train_pipeline))
+        type=dataset_type, class_names=class_names, ann_file=ann_file_train, data_prefix=dict(video=data_root)))
 val_dataloader = dict(
     batch_size=8,
     num_workers=4,
@@ -86,10 +42,9 @@ val_dataloader = dict(
         class_names=class_names,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
-        pipeline=val_pipeline,
         test_mode=True))
-# Each test sample carries 30 views; lower batch_size (mmaction2 uses 1) or
-# set the model's test_cfg max_testing_views if GPU memory runs out.
+# A test sample carries all its views (e.g. 10 clips x 3 crops); lower batch_size (mmaction2 uses 1) or set the
+# model's test_cfg max_testing_views if GPU memory runs out.
 test_dataloader = dict(
     batch_size=8,
     num_workers=4,
@@ -100,7 +55,6 @@ test_dataloader = dict(
         class_names=class_names,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
-        pipeline=test_pipeline,
         test_mode=True))
 
 # Top-1 / top-5 accuracy and mean class accuracy.

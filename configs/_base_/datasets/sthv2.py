@@ -1,7 +1,8 @@
 # Something-Something V2 (decord videos; lists `path label` built as in mmaction2 tools/data/sthv2/README.md),
 # layout: data/sthv2/{sthv2_{train,val}_list_videos.txt, videos/<id>.mp4}
 
-# Data settings. Method configs inherit this file and override what they need.
+# Data settings: paths, class names, loaders. Method configs inherit this file, add their pipelines and override
+# what else they need (batch sizes).
 # Normalisation is NOT done here: in mmaction2 1.x it lives in the model's
 # `data_preprocessor` (ActionDataPreprocessor).
 dataset_type = 'VideoDataset'
@@ -26,76 +27,27 @@ file_client_args = dict(io_backend='disk')
 # Other classes keep their label when flipped.
 sthv2_flip_label_map = {86: 87, 87: 86, 93: 94, 94: 93, 166: 167, 167: 166}
 
-# Train: uniform segment sampling (SlowFast/MViT "u8" protocol): the video is
-# split into 8 equal segments and one random frame is taken from each, so the
-# clip covers the whole (short, motion-defined) action; short side 256,
-# RandomResizedCrop resized to 224x224, label-aware flip.
-train_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='UniformSample', clip_len=8),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='RandomResizedCrop'),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5, flip_label_map=sthv2_flip_label_map),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-# Val: deterministic uniform sampling (middle of each segment), 1 clip x
-# 1 centre crop (short side 256 -> CenterCrop 224), as in mmaction2's MViT
-# SSv2 config.
-val_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='UniformSample', clip_len=8, num_clips=1, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-# Test: 1 clip x 3 crops (the usual SSv2 protocol: a uniform clip already
-# spans the whole video, so extra temporal clips add little). Short side 224
-# so the three 224x224 crops tile the frame; mmaction2's ThreeCrop requires
-# the crop to span one full side (same pairing as mmaction2's MViT SSv2).
-test_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='UniformSample', clip_len=8, num_clips=1, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 224)),
-    dict(type='ThreeCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+# No pipelines here: each method config states its own (they differ per method: sampling, crops, augmentation),
+# and sets them on the three loaders below.
 
 train_dataloader = dict(
     batch_size=8,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type, ann_file=ann_file_train, data_prefix=dict(video=data_root), pipeline=train_pipeline))
+    dataset=dict(type=dataset_type, ann_file=ann_file_train, data_prefix=dict(video=data_root)))
 val_dataloader = dict(
     batch_size=8,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_val,
-        data_prefix=dict(video=data_root_val),
-        pipeline=val_pipeline,
-        test_mode=True))
+    dataset=dict(type=dataset_type, ann_file=ann_file_val, data_prefix=dict(video=data_root_val), test_mode=True))
 test_dataloader = dict(
     batch_size=8,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        ann_file=ann_file_test,
-        data_prefix=dict(video=data_root_val),
-        pipeline=test_pipeline,
-        test_mode=True))
+    dataset=dict(type=dataset_type, ann_file=ann_file_test, data_prefix=dict(video=data_root_val), test_mode=True))
 
 # Top-1 / top-5 accuracy and mean class accuracy.
 val_evaluator = dict(type='AccMetric')

@@ -1,7 +1,8 @@
 # UCF101 split 1 (decord videos; lists `path label` built as in mmaction2 tools/data/ucf101/README.md),
 # layout: data/ucf101/{ucf101_{train,val}_split_{1,2,3}_videos.txt, videos/<class>/v_<name>.avi}
 
-# Data settings. Method configs inherit this file and override what they need.
+# Data settings: paths, class names, loaders. Method configs inherit this file, add their pipelines and override
+# what else they need (batch sizes).
 # Normalisation is NOT done here: in mmaction2 1.x it lives in the model's
 # `data_preprocessor` (ActionDataPreprocessor).
 dataset_type = 'VideoDataset'
@@ -27,44 +28,8 @@ class_names = 'data/ucf101/ucf101_classes.txt'
 # mmaction2 1.x convention: the io backend is passed to DecordInit.
 file_client_args = dict(io_backend='disk')
 
-# Train: one 8x4x1 clip (8 frames, stride 4). UCF101 clips are short (about
-# 7 s on average), so the stride is halved w.r.t. Kinetics' 8x8x1; this is
-# the recipe of mmaction2's K400-pretrained SlowOnly HMDB51/UCF101
-# fine-tuning configs.
-# Short side 256, RandomResizedCrop resized to 224x224, horizontal flip.
-train_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='RandomResizedCrop'),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-# Val: 1 centred clip x 1 centre crop (short side 256 -> CenterCrop 224).
-val_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=1, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-# Test: 10 clips x 3 crops = 30 views (as in mmaction2's SlowOnly UCF101
-# config). Short side 224 so the three 224x224 crops tile the frame;
-# mmaction2's ThreeCrop requires the crop to span one full side.
-test_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=8, frame_interval=4, num_clips=10, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 224)),
-    dict(type='ThreeCrop', crop_size=224),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+# No pipelines here: each method config states its own (they differ per method: sampling, crops, augmentation),
+# and sets them on the three loaders below.
 
 train_dataloader = dict(
     batch_size=8,
@@ -72,11 +37,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        class_names=class_names,
-        ann_file=ann_file_train,
-        data_prefix=dict(video=data_root),
-        pipeline=train_pipeline))
+        type=dataset_type, class_names=class_names, ann_file=ann_file_train, data_prefix=dict(video=data_root)))
 val_dataloader = dict(
     batch_size=8,
     num_workers=4,
@@ -87,10 +48,9 @@ val_dataloader = dict(
         class_names=class_names,
         ann_file=ann_file_val,
         data_prefix=dict(video=data_root_val),
-        pipeline=val_pipeline,
         test_mode=True))
-# Each test sample carries 30 views; lower batch_size (mmaction2 uses 1) or
-# set the model's test_cfg max_testing_views if GPU memory runs out.
+# A test sample carries all its views (e.g. 10 clips x 3 crops); lower batch_size (mmaction2 uses 1) or set the
+# model's test_cfg max_testing_views if GPU memory runs out.
 test_dataloader = dict(
     batch_size=8,
     num_workers=4,
@@ -101,7 +61,6 @@ test_dataloader = dict(
         class_names=class_names,
         ann_file=ann_file_test,
         data_prefix=dict(video=data_root_val),
-        pipeline=test_pipeline,
         test_mode=True))
 
 # Top-1 / top-5 accuracy and mean class accuracy.
