@@ -9,7 +9,7 @@
 # std 0.02) carries it, so classes that differ only in order are its worst case; besides, a frozen random text tower
 # gives the ten class names nearly parallel embeddings (cosine up to 0.997). The README's quick start therefore trains
 # clip-r3d-tiny-8f_synthetic.py (3D ResNet video tower, CLIP text tower trained with it).
-_base_ = ['../_base_/datasets/synthetic.py', '../_base_/default_runtime.py']
+_base_ = ['./r3d-tiny-8f_synthetic.py']  # its data, 20-epoch schedule and hooks
 
 clip_arch = dict(
     embed_dim=64,
@@ -18,6 +18,7 @@ clip_arch = dict(
 num_frames = 8
 
 model = dict(
+    _delete_=True,
     type='VideoRecognizer',
     backbone=dict(type='CLIPViT', arch=clip_arch, num_frames=num_frames, block_cfg=dict(type='XCLIPBlock')),
     neck=dict(type='MultiframeIntegrationTransformer', num_frames=num_frames, embed_dims=64, num_layers=1),
@@ -33,29 +34,10 @@ model = dict(
     data_preprocessor=dict(
         type='ActionDataPreprocessor', mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0], format_shape='NCTHW'))
 
-max_epochs = 20
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=5)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1, convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - 1,
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=1,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
 optim_wrapper = dict(
+    _delete_=True,
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
     constructor='MultiplierOptimWrapperConstructor',
     paramwise_cfg=dict(decay_mult={'positional_embedding': 0.}, no_decay_1d=True),
     clip_grad=dict(max_norm=5, norm_type=2))
-auto_scale_lr = dict(enable=False, base_batch_size=16)
-
-default_hooks = dict(
-    logger=dict(interval=10), checkpoint=dict(interval=5, save_best='acc/top1', rule='greater', max_keep_ckpts=2))
-custom_hooks = [dict(type='SkippedVideoHook'), dict(type='WeightSyncCheckHook')]
-randomness = dict(seed=0, deterministic=False)
+default_hooks = dict(logger=dict(interval=10))
