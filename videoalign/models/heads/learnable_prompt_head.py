@@ -4,7 +4,7 @@ Official code: ``ju-chen/Efficient-Prompt`` ``src/model.py`` (``CLIPrompt``), ``
 (commit ``1f69a18``).
 """
 import math
-from typing import Callable, List, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -60,52 +60,30 @@ class LearnablePromptHead(ClassTextHead):
     Args:
         in_channels (int): Width ``D`` of the video embedding; must equal the text encoder's ``embed_dim``.
         text_encoder (dict | nn.Module): The CLIP text encoder or its config (``CLIPTextEncoder``); it is frozen.
-        class_names (Sequence[str], optional): The class names; usually left out, as they come from the data (see
-            :class:`ClassTextHead`). Defaults to None.
-        num_classes (int, optional): A check of the number of class names. Defaults to None.
         prompt (dict | LearnablePrompt): The learnable prompt or its config; ``context_length`` and ``width`` are
             filled in from the text encoder when missing from the config. Defaults to
             ``dict(type='LearnablePrompt', prefix=16, postfix=16)``.
-        tokenizer (dict | Callable): The tokenizer or its config. Defaults to ``dict(type='CLIPTokenizer')``.
-        replace_underscores (bool): Whether underscores in class names are written as spaces. Defaults to True.
         temperature (float): The fixed softmax temperature. Defaults to 0.07.
-        loss_cls (dict): Config of the loss. Defaults to ``dict(type='CrossEntropyLoss')``.
-        average_clips (str, optional): How the views of a video are combined at test time. Defaults to ``'prob'``
+        **kwargs: The arguments of :class:`ClassTextHead` (``class_names``, ``num_classes``, ``tokenizer``,
+            ``replace_underscores``, ``text_batch_size``) and of ``BaseHead`` (``loss_cls``, ``label_smooth_eps``,
+            ``average_clips``, ``topk``, ``multi_class``, ``init_cfg``). ``average_clips`` defaults to ``'prob'``
             (the official test averages the softmax of 5 random samplings).
-        init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
-        **kwargs: Other arguments of ``BaseHead`` (``label_smooth_eps``, ``topk``, ``multi_class``) and
-            ``text_batch_size``.
     """
 
     def __init__(self,
                  in_channels: int,
                  text_encoder: Union[dict, nn.Module],
-                 class_names: Optional[Sequence[str]] = None,
-                 num_classes: Optional[int] = None,
                  prompt: Union[dict, LearnablePrompt] = dict(type='LearnablePrompt', prefix=16, postfix=16),
-                 tokenizer: Union[dict, Callable[..., torch.Tensor]] = dict(type='CLIPTokenizer'),
-                 replace_underscores: bool = True,
                  temperature: float = 0.07,
-                 loss_cls: dict = dict(type='CrossEntropyLoss'),
-                 average_clips: Optional[str] = 'prob',
-                 init_cfg: Optional[Union[dict, List[dict]]] = None,
                  **kwargs) -> None:
         if temperature <= 0:
             raise ValueError(f'temperature must be positive, got {temperature}')
-        super().__init__(
-            in_channels,
-            text_encoder,
-            class_names=class_names,
-            num_classes=num_classes,
-            tokenizer=tokenizer,
-            templates='bare',  # the bank tokenizes the bare class names; the learned vectors surround them
-            replace_underscores=replace_underscores,
-            normalize_text=True,
-            freeze_text=True,
-            loss_cls=loss_cls,
-            average_clips=average_clips,
-            init_cfg=init_cfg,
-            **kwargs)
+        fixed = sorted({'templates', 'normalize_text', 'freeze_text'} & kwargs.keys())
+        if fixed:
+            raise TypeError(f'LearnablePromptHead does not take {fixed}: the learned vectors replace the templates, '
+                            f'and the text encoder is frozen with normalised outputs as in Efficient-Prompt')
+        # the bank tokenizes the bare class names; the learned vectors surround them
+        super().__init__(in_channels, text_encoder, templates='bare', normalize_text=True, freeze_text=True, **kwargs)
         # a constant, not state: not in the state dict
         self.register_buffer('logit_scale', torch.tensor(math.log(1 / temperature)), persistent=False)
         if isinstance(prompt, dict):

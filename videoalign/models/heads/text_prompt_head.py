@@ -1,6 +1,6 @@
 """Classification by video-text similarity: each class is the text embedding of its name (CLIP zero-shot style)."""
 import math
-from typing import Callable, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -33,16 +33,6 @@ class TextPromptHead(ClassTextHead):
         text_encoder (dict | nn.Module): The text encoder or its config, e.g.
             ``dict(type='CLIPTextEncoder', arch='ViT-B/16', init_cfg=dict(type='CLIPPretrained', checkpoint=...))``.
             It maps token ids ``(N, L)`` to ``(N, D)``.
-        class_names (Sequence[str], optional): The class names; usually left out, as they come from the data (see
-            :class:`ClassTextHead`). Defaults to None.
-        num_classes (int, optional): A check of the number of class names. Defaults to None.
-        tokenizer (dict | Callable): The tokenizer or its config (in ``TOKENIZERS``). Defaults to
-            ``dict(type='CLIPTokenizer')``.
-        templates (str | Sequence[str]): A named template set (``'bare'``, ``'video'``, ``'ensemble'``, ...) or
-            templates with one ``{}`` each; several templates are ensembled. Defaults to ``'bare'`` (X-CLIP).
-        replace_underscores (bool): Whether underscores in class names are written as spaces. Defaults to True.
-        freeze_text (bool): Whether the text encoder is frozen: no gradient, and kept in eval mode when the head is
-            put in train mode. Defaults to True.
         logit_scale_init (float): Initial value of ``logit_scale`` (the log of the inverse temperature). Defaults to
             ``log(1 / 0.07)``, CLIP's value before training; a trained CLIP has ``log(100)``, which X-CLIP keeps
             frozen: set it, or load CLIP's ``logit_scale`` into this head.
@@ -51,49 +41,24 @@ class TextPromptHead(ClassTextHead):
         text_prompt (dict | nn.Module, optional): A module (or config) called as
             ``text_prompt(text_embeds (B, K, D), patch_tokens) -> (B, K, D)`` whose output is added to the class
             embeddings. Defaults to None.
-        text_batch_size (int): Prompts per text-encoder call. Defaults to 512.
-        loss_cls (dict): Config of the loss. Defaults to ``dict(type='CrossEntropyLoss')``.
-        label_smooth_eps (float): Label smoothing epsilon. Defaults to 0.
-        average_clips (str, optional): How the scores of the views of a video are combined at test time: ``'prob'``,
-            ``'score'`` or None. Defaults to ``'prob'``.
-        init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
-        **kwargs: Other arguments of ``BaseHead`` (``topk``, ``multi_class``).
+        **kwargs: The arguments of :class:`ClassTextHead` (``class_names``, ``num_classes``, ``tokenizer``,
+            ``templates``, ``replace_underscores``, ``freeze_text``, ``text_batch_size``) and of ``BaseHead``
+            (``loss_cls``, ``label_smooth_eps``, ``average_clips``, ``topk``, ``multi_class``, ``init_cfg``).
+            ``templates`` defaults to ``'bare'`` (X-CLIP); several templates are ensembled.
     """
 
     def __init__(self,
                  in_channels: int,
                  text_encoder: Union[dict, nn.Module],
-                 class_names: Optional[Sequence[str]] = None,
-                 num_classes: Optional[int] = None,
-                 tokenizer: Union[dict, Callable[..., torch.Tensor]] = dict(type='CLIPTokenizer'),
-                 templates: Union[str, Sequence[str]] = 'bare',
-                 replace_underscores: bool = True,
-                 freeze_text: bool = True,
                  logit_scale_init: float = math.log(1 / 0.07),
                  freeze_logit_scale: bool = True,
                  text_prompt: Optional[Union[dict, nn.Module]] = None,
-                 text_batch_size: int = 512,
-                 loss_cls: dict = dict(type='CrossEntropyLoss'),
-                 label_smooth_eps: float = 0.,
-                 average_clips: Optional[str] = 'prob',
-                 init_cfg: Optional[Union[dict, List[dict]]] = None,
                  **kwargs) -> None:
-        super().__init__(
-            in_channels,
-            text_encoder,
-            class_names=class_names,
-            num_classes=num_classes,
-            tokenizer=tokenizer,
-            templates=templates,
-            replace_underscores=replace_underscores,
-            normalize_text=text_prompt is None,  # X-CLIP's prompt is added to the unnormalised embeddings
-            freeze_text=freeze_text,
-            text_batch_size=text_batch_size,
-            loss_cls=loss_cls,
-            label_smooth_eps=label_smooth_eps,
-            average_clips=average_clips,
-            init_cfg=init_cfg,
-            **kwargs)
+        if 'normalize_text' in kwargs:
+            raise TypeError('TextPromptHead sets normalize_text itself: the class embeddings are normalised '
+                            'unless a text_prompt is added to them (X-CLIP)')
+        # X-CLIP's prompt is added to the unnormalised embeddings
+        super().__init__(in_channels, text_encoder, normalize_text=text_prompt is None, **kwargs)
         self.text_prompt = MODELS.build(text_prompt) if isinstance(text_prompt, dict) else text_prompt
         self.logit_scale = nn.Parameter(torch.tensor(float(logit_scale_init)), requires_grad=not freeze_logit_scale)
 

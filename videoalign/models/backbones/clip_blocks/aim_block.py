@@ -1,6 +1,6 @@
 """AIM's adapted block (``ResidualAttentionBlock`` in ``taoyang1122/adapt-image-models``,
 ``mmaction/models/backbones/vit_clip.py``)."""
-from typing import Optional, Union
+from typing import Optional
 
 import torch
 
@@ -30,27 +30,22 @@ class AIMBlock(CLIPBlock):
     Args:
         width (int): Token width ``D``.
         num_heads (int): Attention heads.
-        num_frames (int): Default frames per video, used when ``forward`` is not told. Defaults to 8.
-        drop_path (float): Stochastic depth rate of the temporal branch and the MLP adapter. Defaults to 0.
-        mlp_ratio (float): Hidden width of the MLP over ``width``. Defaults to 4.0.
         adapter_ratio (float): Adapter bottleneck width over ``width``. Defaults to 0.25.
         adapter_scale (float): The factor ``s`` on the MLP adapter: 0.5 for K400, 1.0 for SSv2. Defaults to 0.5.
         num_tadapter (int): 1, or 2 to add ``t_adapter_in`` (SSv2). Defaults to 1.
-        init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
+        **kwargs: The arguments of :class:`CLIPBlock`: ``num_frames`` (the default frames per video, used when
+            ``forward`` is not told; 8), ``drop_path`` (of the temporal branch and the MLP adapter; 0),
+            ``mlp_ratio`` (4.0) and ``init_cfg``.
     """
 
     def __init__(self,
                  width: int,
                  num_heads: int,
-                 num_frames: int = 8,
-                 drop_path: float = 0.,
-                 mlp_ratio: float = 4.0,
                  adapter_ratio: float = 0.25,
                  adapter_scale: float = 0.5,
                  num_tadapter: int = 1,
-                 init_cfg: Optional[Union[dict, list]] = None) -> None:
-        super().__init__(
-            width, num_heads, num_frames=num_frames, drop_path=drop_path, mlp_ratio=mlp_ratio, init_cfg=init_cfg)
+                 **kwargs) -> None:
+        super().__init__(width, num_heads, **kwargs)
         if num_tadapter not in (1, 2):
             raise ValueError(f'num_tadapter must be 1 or 2, got {num_tadapter}')
         self.adapter_scale = adapter_scale

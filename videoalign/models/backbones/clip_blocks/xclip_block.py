@@ -1,6 +1,6 @@
 """X-CLIP's cross-frame communication block (``CrossFramelAttentionBlock`` in ``microsoft/VideoX``,
 ``X-CLIP/models/cct.py``)."""
-from typing import Optional, Union
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -31,21 +31,13 @@ class XCLIPBlock(CLIPBlock):
     Args:
         width (int): Token width ``D``.
         num_heads (int): Attention heads, shared by ``attn`` and ``message_attn``.
-        num_frames (int): Default frames per video, used when ``forward`` is not told. Defaults to 8.
-        drop_path (float): Stochastic depth rate of the three residual branches. Defaults to 0.
-        mlp_ratio (float): Hidden width of the MLP over ``width``. Defaults to 4.0.
-        init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
+        **kwargs: The arguments of :class:`CLIPBlock`: ``num_frames`` (the default frames per video, used when
+            ``forward`` is not told; 8), ``drop_path`` (of the three residual branches; 0), ``mlp_ratio`` (4.0) and
+            ``init_cfg``.
     """
 
-    def __init__(self,
-                 width: int,
-                 num_heads: int,
-                 num_frames: int = 8,
-                 drop_path: float = 0.,
-                 mlp_ratio: float = 4.0,
-                 init_cfg: Optional[Union[dict, list]] = None) -> None:
-        super().__init__(
-            width, num_heads, num_frames=num_frames, drop_path=drop_path, mlp_ratio=mlp_ratio, init_cfg=init_cfg)
+    def __init__(self, width: int, num_heads: int, **kwargs) -> None:
+        super().__init__(width, num_heads, **kwargs)
         self.message_fc = nn.Linear(width, width)
         self.message_ln = LayerNorm(width)
         self.message_attn = nn.MultiheadAttention(width, num_heads)
