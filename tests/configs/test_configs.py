@@ -46,6 +46,8 @@ def test_frame_count_is_stated_once(path):
         for part in ('backbone', 'neck') if 'num_frames' in cfg.model.get(part, {})
     }
     for split in ('train', 'val', 'test'):
+        if cfg.get(f'{split}_dataloader') is None:  # pretraining configs have no val / test
+            continue
         for step in cfg[f'{split}_dataloader'].dataset.pipeline:
             if step['type'] in SAMPLERS:
                 counts[f'{split} {step["type"]}'] = step[SAMPLERS[step['type']]]

@@ -78,7 +78,9 @@ def expected_input_shape(pipeline: List[dict]) -> tuple:
             size = _pair(t['scale'])
         elif t['type'] == 'CenterCrop':
             size = _pair(t['crop_size'])
-        elif t['type'] in ('Resize', 'RandomResizedCrop', 'MultiScaleCrop', 'RandomCrop'):
+        elif t['type'] == 'RandomCrop':  # a square of `size` (after a rescale to a larger short side)
+            size = _pair(t['size'])
+        elif t['type'] in ('Resize', 'RandomResizedCrop', 'MultiScaleCrop'):
             size = None  # the size depends on the video or the draw until a fixed-size transform follows
     assert size is not None, f'no fixed output size in {pipeline}'
     assert any(t['type'] == 'FormatShape' and t['input_format'] == 'NCTHW' for t in pipeline), pipeline
@@ -103,6 +105,8 @@ def run_draws(pipeline: List[dict], clip_path: str, draws: int = DRAWS) -> None:
         results = transform(dict(filename=clip_path, label=LABEL, start_index=0, modality='RGB'))
         assert results is not None, f'draw {draw} returned None'
         inputs = results['inputs']
+        if isinstance(inputs, dict):  # PackActionInputs(collect_keys=...): e.g. BEVT's clips, copies and masks
+            inputs = inputs['imgs']
         assert tuple(inputs.shape) == expected, f'draw {draw}: {tuple(inputs.shape)} != {expected}'
         assert not inputs.is_floating_point() or torch.isfinite(inputs).all(), f'draw {draw}: non-finite inputs'
         assert results['data_samples'].gt_label.tolist() == [LABEL]

@@ -2,7 +2,11 @@
 
 ``synthetic`` (the generator of the synthetic dataset) is not imported here, so that it runs without mmaction2.
 """
-from .transforms import ClipGrayscale, MultiViewSegmentSample
+from .image_list_dataset import ImageListDataset, image_is_readable
+from .transforms import ClipGrayscale, CopyResize, MultiViewSegmentSample, TubeMaskGenerator
 from .video_dataset import VideoDataset, video_is_readable
 
-__all__ = ['VideoDataset', 'video_is_readable', 'MultiViewSegmentSample', 'ClipGrayscale']
+__all__ = [
+    'VideoDataset', 'video_is_readable', 'ImageListDataset', 'image_is_readable', 'MultiViewSegmentSample',
+    'ClipGrayscale', 'CopyResize', 'TubeMaskGenerator'
+]

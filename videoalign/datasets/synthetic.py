@@ -8,8 +8,9 @@ pair, and only a model that uses time order can solve the task.
 
 This module is self-contained (numpy, OpenCV and mmengine only) so that the data generator stays light. Use
 :func:`generate_synthetic_dataset` (or ``tools/data/synthetic/generate.py``) to write the dataset in the mmaction2
-``VideoDataset`` / ``VideoTextDataset`` formats, or :func:`sample_clip_params` and :func:`render_clip` to render
-clips in memory.
+``VideoDataset`` / ``VideoTextDataset`` formats, :func:`generate_synthetic_images` to add frames of its training
+clips as an image set (``ImageListDataset``, e.g. BEVT's image stream), or :func:`sample_clip_params` and
+:func:`render_clip` to render clips in memory.
 """
 import dataclasses
 import json
@@ -458,6 +459,7 @@ def _remove_outputs(out_dir: str) -> None:
     """Delete what a previous generation wrote under ``out_dir`` (and nothing else)."""
     for split in SPLITS:
         shutil.rmtree(osp.join(out_dir, 'videos', split), ignore_errors=True)
+    _remove_image_outputs(out_dir)  # frames of the old clips
     files = _output_files(out_dir)
     for path in [
             files['label_map'], files['meta_file'], *files['ann_files'].values(), *files['caption_files'].values()
@@ -576,3 +578,151 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
     _atomic_write_text(files['label_map'], ''.join(f'{name}\n' for name in SYNTHETIC_CLASSES))
     _atomic_write_text(files['meta_file'], json.dumps(dict(meta, complete=True), indent=2) + '\n')
     return _summary(out_dir, num_clips, reused=False)
+
+
+IMAGE_EXTENSIONS: Tuple[str, ...] = ('png', 'jpg')
+IMAGE_FORMAT_VERSION = 1
+
+
+def _image_files(out_dir: str) -> Dict[str, str]:
+    """The image folder, image list and image meta file paths under ``out_dir``."""
+    return dict(
+        image_root=osp.join(out_dir, 'images'),
+        ann_file=osp.join(out_dir, 'synthetic_train_list_images.txt'),
+        meta_file=osp.join(out_dir, 'images_meta.json'))
+
+
+def _remove_image_outputs(out_dir: str) -> None:
+    """Delete what :func:`generate_synthetic_images` wrote under ``out_dir`` (and nothing else)."""
+    files = _image_files(out_dir)
+    shutil.rmtree(osp.join(files['image_root'], 'train'), ignore_errors=True)
+    for path in (files['ann_file'], files['meta_file']):
+        if osp.isfile(path):
+            os.remove(path)
+
+
+def frame_indices(num_frames: int, frames_per_clip: int) -> List[int]:
+    """The frames of a clip that :func:`generate_synthetic_images` saves: the centres of ``frames_per_clip`` equal
+    parts of the clip.
+
+    Args:
+        num_frames (int): Frames per clip.
+        frames_per_clip (int): Frames to take, 1 to ``num_frames``.
+
+    Returns:
+        list[int]: Increasing frame indices, e.g. ``[8]`` for 1 of 16 and ``[4, 12]`` for 2 of 16.
+    """
+    _check_int('num_frames', num_frames, 1)
+    _check_int('frames_per_clip', frames_per_clip, 1)
+    if frames_per_clip > num_frames:
+        raise ValueError(f'frames_per_clip must be at most num_frames={num_frames}, got {frames_per_clip!r}')
+    return [(2 * j + 1) * num_frames // (2 * frames_per_clip) for j in range(frames_per_clip)]
+
+
+def _write_image(path: str, frame: np.ndarray) -> None:
+    """Write the RGB ``frame`` to ``path`` (its extension names the format) through a temporary file."""
+    folder, name = osp.split(path)
+    tmp_path = osp.join(folder, f'.tmp-{os.getpid()}-{name}')
+    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if name.endswith('.jpg') else []
+    try:
+        if not cv2.imwrite(tmp_path, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), params):
+            raise RuntimeError(f'OpenCV could not write {tmp_path}')
+        os.replace(tmp_path, path)
+    finally:
+        if osp.exists(tmp_path):
+            os.remove(tmp_path)
+
+
+def generate_synthetic_images(out_dir: Union[str, os.PathLike],
+                              frames_per_clip: int = 1,
+                              ext: str = 'png',
+                              overwrite: bool = False,
+                              show_progress: bool = True) -> Dict:
+    """Save frames of the training clips of the synthetic dataset in ``out_dir`` as images, with an image list.
+
+    The frames (:func:`frame_indices` of each clip, in the clip's own time order) are rendered again from the
+    dataset's ``meta.json`` (same seed, sizes and counts), not decoded from the lossy videos, so a PNG holds exactly
+    the rendered pixels. They serve as an image set, e.g. BEVT's image stream, through
+    :class:`~videoalign.datasets.ImageListDataset` with ``data_prefix=dict(img=<out_dir>/images)``; each list line
+    is ``train/<class>_<clip:04d>_<frame:02d>.<ext> <label of the clip>``.
+
+    Like :func:`generate_synthetic_dataset`, it is deterministic and idempotent: when ``images_meta.json`` records
+    the same dataset and arguments and every file exists, nothing is written; otherwise the images are written
+    again (an image set of unknown origin is replaced only with ``overwrite``).
+
+    Args:
+        out_dir (str): The folder of a complete synthetic dataset (from :func:`generate_synthetic_dataset`).
+        frames_per_clip (int): Frames saved per training clip, 1 to the clips' ``num_frames``. Defaults to 1.
+        ext (str): ``'png'`` (lossless) or ``'jpg'`` (quality 95). Defaults to ``'png'``.
+        overwrite (bool): Replace an image set in ``out_dir`` whose ``images_meta.json`` is missing or unreadable.
+            Defaults to False.
+        show_progress (bool): Show a progress bar. Defaults to True.
+
+    Returns:
+        dict: ``image_root``, ``ann_file``, ``meta_file``, ``num_images``, ``frame_indices`` and ``reused``.
+    """
+    out_dir = str(out_dir)
+    if ext not in IMAGE_EXTENSIONS:
+        raise ValueError(f'ext must be one of {IMAGE_EXTENSIONS}, got {ext!r}')
+    dataset_meta_file = _output_files(out_dir)['meta_file']
+    try:
+        with open(dataset_meta_file, encoding='utf-8') as f:
+            dataset_meta = dict(json.load(f))
+    except (OSError, ValueError, TypeError):
+        dataset_meta = {}
+    if not dataset_meta.get('complete') or dataset_meta.get('format_version') != FORMAT_VERSION:
+        raise FileNotFoundError(f'{out_dir!r} holds no complete synthetic dataset (no readable {dataset_meta_file}); '
+                                f'generate it first with generate_synthetic_dataset (tools/data/synthetic/generate.py)')
+    video_params = dataset_meta['params']
+    indices = frame_indices(video_params['num_frames'], frames_per_clip)
+    files = _image_files(out_dir)
+    meta = dict(
+        format_version=IMAGE_FORMAT_VERSION,
+        dataset=video_params,
+        frames_per_clip=int(frames_per_clip),
+        frame_indices=indices,
+        ext=ext)
+    jobs = [(label, index) for label in range(len(SYNTHETIC_CLASSES))
+            for index in range(video_params['num_train_per_class'])]
+    names = [f'train/{SYNTHETIC_CLASSES[label]}_{index:04d}_{t:02d}.{ext}' for label, index in jobs for t in indices]
+    summary = dict(files, num_images=len(names), frame_indices=indices)
+
+    old_meta: Optional[Dict] = None
+    if osp.isfile(files['meta_file']):
+        try:
+            with open(files['meta_file'], encoding='utf-8') as f:
+                old_meta = dict(json.load(f))
+        except (ValueError, TypeError):
+            old_meta = None
+    finished = bool(old_meta and old_meta.pop('complete', False))
+    paths = [files['ann_file']] + [osp.join(files['image_root'], name) for name in names]
+    if old_meta == meta and finished and all(osp.isfile(p) for p in paths):
+        return dict(summary, reused=True)
+    ours = [files['ann_file'], osp.join(files['image_root'], 'train')]
+    if old_meta is None and any(osp.exists(p) for p in ours) and not overwrite:
+        raise FileExistsError(f'{out_dir!r} already holds synthetic images of unknown origin (no readable '
+                              f'{files["meta_file"]}); pass overwrite=True (--overwrite) to replace them')
+    _remove_image_outputs(out_dir)
+    folder = osp.join(files['image_root'], 'train')
+    os.makedirs(folder, exist_ok=True)
+    _atomic_write_text(files['meta_file'], json.dumps(dict(meta, complete=False), indent=2) + '\n')
+
+    progress = None
+    if show_progress:
+        from mmengine.utils import ProgressBar
+        progress = ProgressBar(len(jobs))
+    lines = []
+    for label, index in jobs:
+        frames = make_clip(video_params['seed'], 'train', label, index, video_params['num_frames'],
+                           video_params['size'])[0]
+        for t in indices:
+            name = f'train/{SYNTHETIC_CLASSES[label]}_{index:04d}_{t:02d}.{ext}'
+            _write_image(osp.join(files['image_root'], name), frames[t])
+            lines.append(f'{name} {label}\n')
+        if progress is not None:
+            progress.update()
+    if progress is not None:
+        print()
+    _atomic_write_text(files['ann_file'], ''.join(lines))
+    _atomic_write_text(files['meta_file'], json.dumps(dict(meta, complete=True), indent=2) + '\n')
+    return dict(summary, reused=False)

@@ -146,6 +146,15 @@ class VideoDataset(_MMActionVideoDataset):
             keep.extend(rng.choice(indices, self.num_shots, replace=False).tolist())
         return [self.data_list[i] for i in sorted(keep)]
 
+    #: What a sample is, in messages; the key of ``data_prefix`` that holds the folder of the files.
+    sample_noun = 'video'
+    prefix_key = 'video'
+
+    def is_readable(self, path: str) -> bool:
+        """Whether the file of a sample is readable (decord opens the video and decodes its first and last frames):
+        a pipeline error on a readable file is raised, on an unreadable one the sample is skipped."""
+        return video_is_readable(path)
+
     def __getitem__(self, idx: int) -> dict:
         """The ``idx``-th sample; an unreadable video is replaced by another sample that records it.
 
@@ -162,10 +171,10 @@ class VideoDataset(_MMActionVideoDataset):
                 data = None if idx in self._unreadable else self.prepare_data(idx)
             except Exception as err:
                 path = self.get_data_info(idx)['filename']
-                if video_is_readable(path):
-                    raise  # the video is fine: the error is the pipeline's
+                if self.is_readable(path):
+                    raise  # the file is fine: the error is the pipeline's
                 print_log(
-                    f'skipping unreadable video {path}: {type(err).__name__}: {err}',
+                    f'skipping unreadable {self.sample_noun} {path}: {type(err).__name__}: {err}',
                     logger='current',
                     level=logging.WARNING)
                 self._unreadable.add(idx)
@@ -187,11 +196,11 @@ class VideoDataset(_MMActionVideoDataset):
         """The index to try after ``num_skipped`` unreadable videos in a row, the last at ``idx``."""
         if self.test_mode:
             if len(self._unreadable) >= len(self):
-                raise RuntimeError(f'none of the {len(self)} videos listed in {self.ann_file} could be read; check '
-                                   f'the videos under {self.data_prefix.get("video")}')
+                raise RuntimeError(f'none of the {len(self)} {self.sample_noun}s listed in {self.ann_file} could be '
+                                   f'read; check the {self.sample_noun}s under {self.data_prefix.get(self.prefix_key)}')
             return (idx + 1) % len(self)
         if num_skipped > self.max_skips:
-            raise RuntimeError(f'{num_skipped} videos in a row could not be read (last: '
-                               f'{self.get_data_info(idx)["filename"]}); check the videos under '
-                               f'{self.data_prefix.get("video")} listed in {self.ann_file}')
+            raise RuntimeError(f'{num_skipped} {self.sample_noun}s in a row could not be read (last: '
+                               f'{self.get_data_info(idx)["filename"]}); check the {self.sample_noun}s under '
+                               f'{self.data_prefix.get(self.prefix_key)} listed in {self.ann_file}')
         return self._rand_another()

@@ -2,9 +2,10 @@
 from ._utils import (QUICKSTART_CONFIG, QUICKSTART_TINY_OPTIONS, R3D_CONFIG, R3D_TINY_OPTIONS, REPO_ROOT,
                      XCLIP_QUICKSTART_CONFIG, XCLIP_TINY_OPTIONS, free_port, launcher_env, make_tiny_synthetic,
                      run_tool, tiny_run_options)
+from .bevt import TINY_BEVT_BACKBONE, TINY_BEVT_HEAD, TINY_DALLE, tiny_bevt_pretrainer
 
 __all__ = [
     'QUICKSTART_CONFIG', 'QUICKSTART_TINY_OPTIONS', 'R3D_CONFIG', 'R3D_TINY_OPTIONS', 'XCLIP_QUICKSTART_CONFIG',
     'XCLIP_TINY_OPTIONS', 'REPO_ROOT', 'free_port', 'launcher_env', 'make_tiny_synthetic', 'run_tool',
-    'tiny_run_options'
+    'tiny_run_options', 'TINY_BEVT_BACKBONE', 'TINY_BEVT_HEAD', 'TINY_DALLE', 'tiny_bevt_pretrainer'
 ]

@@ -1,4 +1,5 @@
-"""Generate the synthetic temporal-order video dataset (mp4 videos + mmaction2 annotation files).
+"""Generate the synthetic temporal-order video dataset (mp4 videos + mmaction2 annotation files), and frames of its
+training clips as an image set (``--frames-as-images``, on by default).
 
 Run from the repository root, no installation needed::
 
@@ -16,7 +17,7 @@ except ModuleNotFoundError as error:
         raise
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..')))
 
-from videoalign.datasets.synthetic import SYNTHETIC_CLASSES, generate_synthetic_dataset  # noqa: E402
+import videoalign.datasets.synthetic as synthetic  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,7 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     """
     parser = argparse.ArgumentParser(
         description='Generate the synthetic video dataset whose classes need temporal order '
-        f'({len(SYNTHETIC_CLASSES)} classes in 5 time-reversed pairs).')
+        f'({len(synthetic.SYNTHETIC_CLASSES)} classes in 5 time-reversed pairs).')
     parser.add_argument('--out-dir', default='data/synthetic', help='output folder (default: %(default)s)')
     parser.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
     parser.add_argument('--num-train', type=int, default=80, help='training clips per class (default: %(default)s)')
@@ -39,6 +40,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-frames', type=int, default=16, help='frames per clip (default: %(default)s)')
     parser.add_argument('--size', type=int, default=64, help='frame height and width (default: %(default)s)')
     parser.add_argument('--fps', type=int, default=8, help='frame rate of the videos (default: %(default)s)')
+    parser.add_argument(
+        '--frames-as-images',
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help='also save frames of the training clips as images with an image list (an image set, e.g. for BEVT); '
+        'on by default')
+    parser.add_argument(
+        '--frames-per-clip',
+        type=int,
+        default=1,
+        help='frames saved as images per training clip (default: %(default)s)')
+    parser.add_argument(
+        '--image-ext', choices=synthetic.IMAGE_EXTENSIONS, default='png', help='image format (default: %(default)s)')
     parser.add_argument(
         '--overwrite',
         action='store_true',
@@ -55,7 +69,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     start = time.perf_counter()
     try:
-        summary = generate_synthetic_dataset(
+        summary = synthetic.generate_synthetic_dataset(
             args.out_dir,
             num_train_per_class=args.num_train,
             num_val_per_class=args.num_val,
@@ -65,16 +79,24 @@ def main(argv=None) -> None:
             fps=args.fps,
             seed=args.seed,
             overwrite=args.overwrite)
+        images = None
+        if args.frames_as_images:
+            images = synthetic.generate_synthetic_images(
+                args.out_dir, frames_per_clip=args.frames_per_clip, ext=args.image_ext, overwrite=args.overwrite)
     except (ValueError, FileExistsError) as error:
         sys.exit(f'error: {error}')
     elapsed = time.perf_counter() - start
-    state = 'already present, reused' if summary['reused'] else f'generated in {elapsed:.1f} s'
+    reused = summary['reused'] and (images is None or images['reused'])
+    state = 'already present, reused' if reused else f'generated in {elapsed:.1f} s'
     print(f'Synthetic dataset in {summary["out_dir"]} ({state})')
     print(f'  classes:   {len(summary["classes"])} (label map: {summary["label_map"]})')
     print(f'  videos:    {summary["video_root"]}')
     for split, count in summary['num_clips'].items():
         print(f'  {split + ":":<10} {count:5d} clips  {summary["ann_files"][split]}')
         print(f'  {"":<10} {"":5}        {summary["caption_files"][split]}')
+    if images is not None:
+        print(f'  images:    {images["num_images"]:5d} frames of the train clips  {images["ann_file"]}')
+        print(f'  {"":<10} {"":5}        {images["image_root"]}')
 
 
 if __name__ == '__main__':

@@ -1,12 +1,14 @@
 """Data transforms."""
 from .clip_grayscale import ClipGrayscale
+from .copy_resize import CopyResize
 from .frame_feature_decode import FrameFeatureDecode
 from .load_frame_features import LoadFrameFeatures
 from .multi_view_segment_sample import MultiViewSegmentSample
 from .pca_lighting import PCALighting
 from .random_stride_sample import RandomStrideSample
+from .tube_mask import TubeMaskGenerator
 
 __all__ = [
     'FrameFeatureDecode', 'LoadFrameFeatures', 'MultiViewSegmentSample', 'PCALighting', 'ClipGrayscale',
-    'RandomStrideSample'
+    'RandomStrideSample', 'CopyResize', 'TubeMaskGenerator'
 ]

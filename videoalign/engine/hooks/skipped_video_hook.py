@@ -1,5 +1,5 @@
 """Counts and reports the videos that the dataset skipped because they could not be read."""
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 from mmengine.dist import all_gather_object, is_main_process
 from mmengine.hooks import Hook
@@ -8,12 +8,22 @@ from ...datasets.video_dataset import SKIPPED_KEY
 from ...registry import HOOKS
 
 
+def _batches(data_batch: Union[dict, Sequence, None]) -> List[dict]:
+    """The batches (dicts) of ``data_batch``: itself, or those of a joint loop's tuple ``(video_batch, ...)``."""
+    if isinstance(data_batch, dict):
+        return [data_batch]
+    if isinstance(data_batch, (list, tuple)):
+        return [batch for batch in data_batch if isinstance(batch, dict)]
+    return []
+
+
 @HOOKS.register_module()
 class SkippedVideoHook(Hook):
     """Log every video skipped during training, keep a running count, and write the list to the work dir.
 
     :class:`~videoalign.datasets.VideoDataset` replaces an unreadable video by another sample and records the
-    skipped path on it; this hook reads those records from each batch, logs them as they happen, puts the running
+    skipped path on it; this hook reads those records from each batch (from every batch of the tuple that
+    :class:`~videoalign.engine.runner.JointEpochBasedTrainLoop` trains on), logs them as they happen, puts the running
     count in the training log (``skipped_videos``), sums it over ranks at the end of each epoch and writes the paths
     to ``<work_dir>/skipped_videos.txt``.
 
@@ -30,11 +40,13 @@ class SkippedVideoHook(Hook):
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
-                         data_batch: Optional[dict] = None,
+                         data_batch: Union[dict, tuple, None] = None,
                          outputs: Optional[dict] = None) -> None:
         """Collect the paths recorded in this batch and log them."""
-        samples: Sequence = (data_batch or {}).get('data_samples', []) if isinstance(data_batch, dict) else []
-        new = [path for sample in samples for path in sample.metainfo.get(SKIPPED_KEY, [])]
+        new = [
+            path for batch in _batches(data_batch) for sample in batch.get('data_samples') or []
+            for path in getattr(sample, 'metainfo', {}).get(SKIPPED_KEY, [])
+        ]
         if new:
             self.skipped.extend(new)
             runner.logger.warning(f'skipped {len(new)} unreadable video(s) in iteration {runner.iter + 1}: '

@@ -1,6 +1,9 @@
-"""The Runner of videoalign's tools, its training loop and the work-dir lock."""
+"""The Runner of videoalign's tools, its training loops and the work-dir lock."""
+from .joint_loop import JointEpochBasedTrainLoop
 from .loops import ResumableEpochBasedTrainLoop
 from .runner import VideoAlignRunner
 from .work_dir_lock import WorkDirInUseError, WorkDirLock
 
-__all__ = ['VideoAlignRunner', 'ResumableEpochBasedTrainLoop', 'WorkDirLock', 'WorkDirInUseError']
+__all__ = [
+    'VideoAlignRunner', 'ResumableEpochBasedTrainLoop', 'JointEpochBasedTrainLoop', 'WorkDirLock', 'WorkDirInUseError'
+]

@@ -1,6 +1,7 @@
 """mmengine's epoch-based training loop, resumable in the middle of an epoch and idle once the run is finished."""
 import logging
 from itertools import islice
+from typing import Any, Iterator, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -8,6 +9,32 @@ from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
 from ...registry import LOOPS
+
+
+def skip_batches(loader: DataLoader, done: int) -> DataLoader:
+    """A loader over the batches of one pass of ``loader`` after its first ``done``, whose data is not read.
+
+    The batch indices are drawn from ``loader.batch_sampler`` as they are (set the sampler's epoch first, so that the
+    order is the one the skipped batches were trained in); only the remaining ones are loaded.
+
+    Args:
+        loader (DataLoader): A map-style loader with a batch sampler.
+        done (int): The number of batches to skip.
+
+    Returns:
+        DataLoader: A loader like ``loader`` (dataset, workers, collate function) over the remaining batches.
+    """
+    batch_indices = list(islice(iter(loader.batch_sampler), done, None))
+    return DataLoader(
+        loader.dataset,
+        batch_sampler=batch_indices,
+        num_workers=loader.num_workers,
+        collate_fn=loader.collate_fn,
+        pin_memory=loader.pin_memory,
+        timeout=loader.timeout,
+        worker_init_fn=loader.worker_init_fn,
+        multiprocessing_context=loader.multiprocessing_context,
+        prefetch_factor=loader.prefetch_factor if loader.num_workers > 0 else None)
 
 
 @LOOPS.register_module()
@@ -42,12 +69,16 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         """Iterate over the batches of this epoch not trained yet."""
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        done = min(max(self._iter - self._epoch * len(self.dataloader), 0), len(self.dataloader))
-        batches = self.dataloader if done == 0 else self._remaining(done)
-        for idx, data_batch in enumerate(batches, start=done):
+        for idx, data_batch in self._epoch_batches():
             self.run_iter(idx, data_batch)
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
+
+    def _epoch_batches(self) -> Iterator[Tuple[int, Any]]:
+        """``(batch index, batch)`` for the batches of this epoch not trained yet (all of them, unless resumed)."""
+        done = min(max(self._iter - self._epoch * len(self.dataloader), 0), len(self.dataloader))
+        batches = self.dataloader if done == 0 else self._remaining(done)
+        return enumerate(batches, start=done)
 
     def _remaining(self, done: int) -> DataLoader:
         """A loader over the batches of this epoch after the first ``done`` (whose data is not read)."""
@@ -55,15 +86,4 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
             f'resuming in the middle of epoch {self._epoch + 1}: skipping its first {done} of '
             f'{len(self.dataloader)} batches, trained before the checkpoint',
             logger='current')
-        loader = self.dataloader
-        batch_indices = list(islice(iter(loader.batch_sampler), done, None))
-        return DataLoader(
-            loader.dataset,
-            batch_sampler=batch_indices,
-            num_workers=loader.num_workers,
-            collate_fn=loader.collate_fn,
-            pin_memory=loader.pin_memory,
-            timeout=loader.timeout,
-            worker_init_fn=loader.worker_init_fn,
-            multiprocessing_context=loader.multiprocessing_context,
-            prefetch_factor=loader.prefetch_factor if loader.num_workers > 0 else None)
+        return skip_batches(self.dataloader, done)
