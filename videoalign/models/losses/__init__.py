@@ -6,3 +6,11 @@ similarities, ALPRO's video-text contrastive (VTC, on :func:`~videoalign.models.
 and matching (VTM) losses, masked language modelling (MLM), prompting entity modelling (PEM), and BEVT's masked-token
 cross-entropy.
 """
+from .vtc_loss import (VTCLoss, VTCSimilarities, all_gather_with_grad, clamp_temperature_, vtc_loss_from_similarities,
+                       vtc_similarities)
+from .vtm_loss import HardNegatives, VTMLoss, sample_hard_negatives, vtm_labels, vtm_pair_indices
+
+__all__ = [
+    'VTCLoss', 'VTCSimilarities', 'all_gather_with_grad', 'clamp_temperature_', 'vtc_similarities',
+    'vtc_loss_from_similarities', 'VTMLoss', 'HardNegatives', 'sample_hard_negatives', 'vtm_pair_indices', 'vtm_labels'
+]
