@@ -2,7 +2,10 @@
 # 282 GFLOPs per view, 88M parameters): the joint image + video pretraining checkpoint fine-tuned with layer-wise
 # lr decay. As configs/recognition/swin/swin_base_patch244_window877_bevt_finetune_k400.py of the official code.
 # Train: tools/dist_train.sh configs/bevt/swin-b-32f_k400.py 8 (8 GPUs x 2 clips x 4 accumulation steps = 64)
-_base_ = ['../_base_/models/bevt_swin-b.py', '../_base_/datasets/kinetics400.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/bevt_swin-b.py', '../_base_/datasets/kinetics400.py', '../_base_/default_runtime.py',
+    '../_base_/schedules/bevt_finetune_60e.py'
+]
 
 num_frames = 32  # the frames of a clip, as the backbone takes them
 
@@ -112,18 +115,6 @@ optim_wrapper = dict(
         },
         no_decay_1d=False))
 
-# mmcv's lr_config(policy='CosineAnnealing', min_lr=0, warmup='linear', warmup_by_epoch=True, warmup_iters=2.5):
-# cosine over all epochs, stepped per epoch, times a linear warm-up from 0.1 per iteration over the first 2.5 epochs
-max_epochs = 60
-warmup_epochs = 2.5
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=5)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0, by_epoch=True, begin=0, end=max_epochs)
-]
 # the lr is for 64 clips per optimizer step; mmengine's --auto-scale-lr counts the loader batch only (8 GPUs x 2)
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 default_hooks = dict(checkpoint=dict(interval=1, save_best='acc/top1', rule='greater', max_keep_ckpts=3))
-randomness = dict(seed=0)  # the official command's --seed 0

@@ -3,7 +3,10 @@
 # (16, 7, 7) window, RandAugment, random erasing, label smoothing and an EMA of the weights. As
 # configs/recognition/swin/swin_base_patch244_window1677_bevt_finetune_ssv2.py of the official code.
 # Train: tools/dist_train.sh configs/bevt/swin-b-32f_sthv2.py 8 (8 GPUs x 1 clip x 8 accumulation steps = 64)
-_base_ = ['../_base_/models/bevt_swin-b.py', '../_base_/datasets/sthv2.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/bevt_swin-b.py', '../_base_/datasets/sthv2.py', '../_base_/default_runtime.py',
+    '../_base_/schedules/bevt_finetune_60e.py'
+]
 
 num_frames = 32  # the frames of a clip, as the backbone takes them
 
@@ -107,21 +110,9 @@ optim_wrapper = dict(
         },
         no_decay_1d=False))
 
-# mmcv's lr_config(policy='CosineAnnealing', min_lr=0, warmup='linear', warmup_by_epoch=True, warmup_iters=2.5):
-# cosine over all epochs, stepped per epoch, times a linear warm-up from 0.1 per iteration over the first 2.5 epochs
-max_epochs = 60
-warmup_epochs = 2.5
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1, val_interval=5)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=0, by_epoch=True, begin=0, end=max_epochs)
-]
 # the lr is for 64 clips per optimizer step; mmengine's --auto-scale-lr counts the loader batch only (8 GPUs x 1)
 auto_scale_lr = dict(enable=False, base_batch_size=8)
 default_hooks = dict(checkpoint=dict(interval=1, save_best='acc/top1', rule='greater', max_keep_ckpts=3))
 # the official mmcv EMAHook(momentum=0.0002, interval=1): ema = 0.9998 ema + 0.0002 weights after every iteration
 # (accumulation iterations included); validation and the saved checkpoints use the averaged weights
 custom_hooks = [dict(type='SkippedVideoHook'), dict(type='EMAHook', momentum=0.0002, interval=1)]
-randomness = dict(seed=0)  # the official command's --seed 0

@@ -3,6 +3,7 @@ from typing import Dict, Sequence, Union
 
 import mmcv
 import numpy as np
+from mmaction.datasets.transforms import FormatShape
 from mmcv.image.geometric import cv2_interp_codes
 from mmcv.transforms import BaseTransform
 
@@ -62,6 +63,7 @@ class CopyResize(BaseTransform):
         self.interpolation = interpolation
         self.input_format = input_format
         self.out_key = out_key
+        self._format_shape = FormatShape(input_format)
 
     @staticmethod
     def _check_frame(index: int, frame) -> None:
@@ -112,14 +114,10 @@ class CopyResize(BaseTransform):
         copy = np.stack([
             mmcv.imresize(frame, self.scale, interpolation=self.interpolation, backend='cv2') for frame in frames
         ])  # M x h x w x C
+        sample = dict(imgs=copy, modality='RGB')
         if self.input_format == 'NCTHW':
-            num_clips, clip_len = self._clip_shape(results, len(copy))
-            height, width, channels = copy.shape[1:]
-            copy = copy.reshape(-1, num_clips, clip_len, height, width, channels)  # crops x clips x T x h x w x C
-            copy = copy.transpose(0, 1, 5, 2, 3, 4)  # crops x clips x C x T x h x w
-            copy = copy.reshape(-1, channels, clip_len, height, width)
-        else:
-            copy = copy.transpose(0, 3, 1, 2)  # M x C x h x w
+            sample['num_clips'], sample['clip_len'] = self._clip_shape(results, len(copy))
+        copy = self._format_shape.transform(sample)['imgs']  # the layout mmaction2's FormatShape gives `imgs`
         results[self.out_key] = np.ascontiguousarray(copy)
         return results
 
