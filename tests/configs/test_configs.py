@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from videoalign.registry import MODELS
-from videoalign.testing import REPO_ROOT
+from videoalign.testing import REPO_ROOT, write_vocab
 from videoalign.utils import check_config_keys
 
 CONFIGS = sorted(
@@ -18,16 +18,28 @@ SAMPLERS = dict(
     SampleFrames='clip_len',
     UniformSample='clip_len',
     MultiViewSegmentSample='num_segments',
-    RandomStrideSample='clip_len')
+    RandomStrideSample='clip_len',
+    ALPROSampleFrames='num_frames')
 
 _BUILT = {}  # model configs already built, by their text: configs that differ only in data build once
 
 
+@pytest.fixture(scope='module')
+def local_vocab(tmp_path_factory) -> str:
+    """A small vocabulary for the configs whose tokenizer reads bert-base-uncased's through the model zoo, or the
+    synthetic set's (written by tools/data/synthetic/generate.py)."""
+    path = str(tmp_path_factory.mktemp('vocab') / 'vocab.txt')
+    write_vocab(path, ['a video of a person'])
+    return path
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO_ROOT))
-def test_config_builds(path):
+def test_config_builds(path, local_vocab):
     cfg = Config.fromfile(path)
     check_config_keys(cfg)
     assert cfg.default_scope == 'videoalign'
+    if 'vocab' in cfg.model.get('tokenizer', {}) and not osp.exists(cfg.model.tokenizer.vocab):
+        cfg.model.tokenizer.vocab = local_vocab  # built offline; the model's shapes do not depend on the file
     key = repr(cfg.model.to_dict())
     if key not in _BUILT:
         init_default_scope('videoalign')
@@ -43,7 +55,7 @@ def test_frame_count_is_stated_once(path):
     cfg = Config.fromfile(path)
     counts = {
         f'{part}.num_frames': cfg.model[part].num_frames
-        for part in ('backbone', 'neck') if 'num_frames' in cfg.model.get(part, {})
+        for part in ('backbone', 'neck', 'visual_encoder') if 'num_frames' in cfg.model.get(part, {})
     }
     for split in ('train', 'val', 'test'):
         if cfg.get(f'{split}_dataloader') is None:  # pretraining configs have no val / test

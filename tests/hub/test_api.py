@@ -229,3 +229,21 @@ def test_converter_options_reach_the_converter(hub_home, loopback, use_metafile,
             HubError, match="Converter options {'drop_visul': True} do not fit the 'efficient_prompt' converter"):
         get_checkpoint('loopback/ep-typo', progress=False)
     assert loopback.files.count('/ep/HMDB_best.pth.tar') == 1  # one published file for the three entries
+
+
+def test_zoo_files_through_mmengine_fileio_and_the_tokenizer(hub_home, loopback, use_metafile):
+    """A model-zoo text file by name: mmengine.fileio reads it, ALPROTokenizer takes it as its vocabulary."""
+    from mmengine.fileio import get_local_path, get_text
+
+    from videoalign.models.text import ALPROTokenizer
+    from videoalign.testing import vocab_lines
+    vocab = '\n'.join(vocab_lines(['a red circle'])) + '\n'
+    loopback.files.add('/bert/vocab.txt', vocab.encode())
+    use_metafile([dict(Name='loopback/vocab', Weights=loopback.url('/bert/vocab.txt'))])
+    with get_local_path('videoalign://loopback/vocab') as path:
+        assert open(path).read() == vocab and path.startswith(hub_home)
+    assert get_text('videoalign://loopback/vocab') == vocab
+    tokenizer = ALPROTokenizer('videoalign://loopback/vocab', max_length=6)
+    # a, red, circle: the words sorted after the special tokens
+    assert tokenizer('A red circle')['input_ids'].tolist() == [[101, 104, 106, 105, 102, 0]]
+    assert loopback.files.count('/bert/vocab.txt') == 1

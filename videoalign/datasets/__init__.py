@@ -3,10 +3,11 @@
 ``synthetic`` (the generator of the synthetic dataset) is not imported here, so that it runs without mmaction2.
 """
 from .image_list_dataset import ImageListDataset, image_is_readable
-from .transforms import ClipGrayscale, CopyResize, MultiViewSegmentSample, TubeMaskGenerator
+from .transforms import ALPROSampleFrames, ClipGrayscale, CopyResize, MultiViewSegmentSample, TubeMaskGenerator
 from .video_dataset import VideoDataset, video_is_readable
+from .video_text_retrieval_dataset import VideoTextRetrievalDataset
 
 __all__ = [
     'VideoDataset', 'video_is_readable', 'ImageListDataset', 'image_is_readable', 'MultiViewSegmentSample',
-    'ClipGrayscale', 'CopyResize', 'TubeMaskGenerator'
+    'ClipGrayscale', 'CopyResize', 'TubeMaskGenerator', 'VideoTextRetrievalDataset', 'ALPROSampleFrames'
 ]

@@ -8,15 +8,18 @@ pair, and only a model that uses time order can solve the task.
 
 This module is self-contained (numpy, OpenCV and mmengine only) so that the data generator stays light. Use
 :func:`generate_synthetic_dataset` (or ``tools/data/synthetic/generate.py``) to write the dataset in the mmaction2
-``VideoDataset`` / ``VideoTextDataset`` formats, :func:`generate_synthetic_images` to add frames of its training
-clips as an image set (``ImageListDataset``, e.g. BEVT's image stream), or :func:`sample_clip_params` and
-:func:`render_clip` to render clips in memory.
+``VideoDataset`` / ``VideoTextDataset`` formats, with a small WordPiece ``vocab.txt`` for BERT tokenizers
+(:func:`make_vocab`), :func:`generate_synthetic_images` to add frames of its training clips as an image set
+(``ImageListDataset``, e.g. BEVT's image stream), or :func:`sample_clip_params` and :func:`render_clip` to render
+clips in memory.
 """
 import dataclasses
 import json
 import os
 import os.path as osp
+import re
 import shutil
+import string
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -335,6 +338,63 @@ def make_captions(label: Union[int, str], params: ClipParams, rng: np.random.Gen
     return captions
 
 
+SPECIAL_TOKENS: Tuple[str, ...] = ('[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]')
+"""BERT's special tokens in ``bert-base-uncased``'s order (ids 0, 100, 101, 102, 103 there; 0 to 4 in
+:func:`make_vocab`'s vocabulary)."""
+
+QUESTION_WORDS: Tuple[str, ...] = ('what', 'color', 'is', 'the', 'shape', 'moving', 'does', 'do', '?')
+"""The words of the synthetic questions ("what color is the circle?", "what shape is moving?", "what does the red
+circle do?"), in :func:`make_vocab`'s vocabulary."""
+
+
+def text_words(text: str) -> List[str]:
+    """The words of ``text`` as BERT's basic tokenizer splits an ASCII text: lower-cased, split at white space and
+    around each punctuation character.
+
+    Args:
+        text (str): A text.
+
+    Returns:
+        list[str]: Its words and punctuation characters, in order.
+    """
+    return re.findall(r'[^\s' + re.escape(string.punctuation) + r']+|[' + re.escape(string.punctuation) + ']',
+                      text.lower())
+
+
+def _possible_caption_words() -> List[str]:
+    """Every word :func:`make_captions` can write (all templates, colours, shapes, articles and backgrounds)."""
+    words = set(text_words(' on a dark light background'))
+    for templates in _CAPTIONS.values():
+        for template in templates:
+            for color in PALETTE:
+                for shape in PLAIN_SHAPES + ROTATION_SHAPES:
+                    for article in ('a', 'an'):
+                        words.update(text_words(template.format(a=article, color=color, shape=shape)))
+    return sorted(words)
+
+
+def make_vocab(captions: Sequence[str] = ()) -> List[str]:
+    """A small WordPiece vocabulary (the lines of a ``vocab.txt``) that holds every word of the synthetic data.
+
+    The lines are :data:`SPECIAL_TOKENS` (so ``[PAD]`` is id 0 as in BERT), the ASCII punctuation characters
+    (``string.punctuation``), then, sorted, every word :func:`make_captions` can write, the words of
+    ``captions``, :data:`QUESTION_WORDS` and the words of the class names (the answers of the questions). All
+    words are whole (no ``##`` pieces) and lower case, for an uncased tokenizer. The captions of a generated
+    dataset add no word, so its vocabulary is the same for every seed and size.
+
+    Args:
+        captions (Sequence[str]): Further texts whose words to include. Defaults to ().
+
+    Returns:
+        list[str]: The vocabulary, a token per entry; the index is the id.
+    """
+    words = set(_possible_caption_words()) | set(QUESTION_WORDS)
+    for text in list(captions) + [name.replace('_', ' ') for name in SYNTHETIC_CLASSES]:
+        words.update(text_words(text))
+    punctuation = list(string.punctuation)
+    return list(SPECIAL_TOKENS) + punctuation + sorted(words - set(punctuation) - set(SPECIAL_TOKENS))
+
+
 def make_clip(seed: int,
               split: str,
               label: Union[int, str],
@@ -436,6 +496,7 @@ def _output_files(out_dir: str) -> Dict[str, Union[str, Dict[str, str]]]:
         caption_files={s: osp.join(out_dir, f'synthetic_{s}_captions.json')
                        for s in SPLITS},
         label_map=osp.join(out_dir, 'label_map.txt'),
+        vocab_file=osp.join(out_dir, 'vocab.txt'),
         meta_file=osp.join(out_dir, 'meta.json'))
 
 
@@ -450,7 +511,7 @@ def _summary(out_dir: str, counts: Dict[str, int], reused: bool) -> Dict:
 def _complete(out_dir: str, names: Sequence[str]) -> bool:
     """Whether all annotation files and all videos exist."""
     files = _output_files(out_dir)
-    paths = [files['label_map'], *files['ann_files'].values(), *files['caption_files'].values()]
+    paths = [files['label_map'], files['vocab_file'], *files['ann_files'].values(), *files['caption_files'].values()]
     paths += [osp.join(out_dir, 'videos', name) for name in names]
     return all(osp.isfile(p) for p in paths)
 
@@ -462,7 +523,8 @@ def _remove_outputs(out_dir: str) -> None:
     _remove_image_outputs(out_dir)  # frames of the old clips
     files = _output_files(out_dir)
     for path in [
-            files['label_map'], files['meta_file'], *files['ann_files'].values(), *files['caption_files'].values()
+            files['label_map'], files['vocab_file'], files['meta_file'], *files['ann_files'].values(),
+            *files['caption_files'].values()
     ]:
         if osp.isfile(path):
             os.remove(path)
@@ -478,11 +540,13 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
                                seed: int = 0,
                                overwrite: bool = False,
                                show_progress: bool = True) -> Dict:
-    """Write the synthetic dataset (mp4 videos, mmaction2 list and caption files, label map) to ``out_dir``.
+    """Write the synthetic dataset (mp4 videos, mmaction2 list and caption files, label map, WordPiece vocabulary)
+    to ``out_dir``.
 
     Generation is deterministic in its arguments and idempotent: when ``out_dir/meta.json`` records the same
     arguments and every file exists, nothing is written. A run that was interrupted is resumed by calling again
-    with the same arguments (videos are moved into place only once complete).
+    with the same arguments (videos are moved into place only once complete); so is a dataset written before a
+    file was added to the outputs (e.g. ``vocab.txt``): the missing files are written, the videos are kept.
 
     Args:
         out_dir (str): Output folder.
@@ -498,7 +562,8 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
 
     Returns:
         dict: ``out_dir``, ``video_root``, ``ann_files``, ``caption_files`` (both ``{split: path}``),
-        ``label_map``, ``meta_file``, ``num_clips`` (``{split: count}``), ``classes`` and ``reused``.
+        ``label_map``, ``vocab_file`` (``vocab.txt``, see :func:`make_vocab`), ``meta_file``, ``num_clips``
+        (``{split: count}``), ``classes`` and ``reused``.
     """
     counts = dict(train=num_train_per_class, val=num_val_per_class, test=num_test_per_class)
     for split, count in counts.items():
@@ -537,7 +602,7 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
     same = old_meta == meta
     if same and finished and _complete(out_dir, names):
         return _summary(out_dir, num_clips, reused=True)
-    ours = [files['label_map'], *files['ann_files'].values(), osp.join(out_dir, 'videos')]
+    ours = [files['label_map'], files['vocab_file'], *files['ann_files'].values(), osp.join(out_dir, 'videos')]
     if not same and (old_meta is not None or any(osp.exists(p) for p in ours)):
         if not overwrite:
             raise FileExistsError(f'{out_dir!r} already holds a synthetic dataset generated with different '
@@ -576,6 +641,8 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
         _atomic_write_text(files['ann_files'][split], ''.join(lines))
         _atomic_write_text(files['caption_files'][split], json.dumps(captions[split], indent=2) + '\n')
     _atomic_write_text(files['label_map'], ''.join(f'{name}\n' for name in SYNTHETIC_CLASSES))
+    all_captions = [text for split in SPLITS for texts in captions[split].values() for text in texts]
+    _atomic_write_text(files['vocab_file'], ''.join(f'{token}\n' for token in make_vocab(all_captions)))
     _atomic_write_text(files['meta_file'], json.dumps(dict(meta, complete=True), indent=2) + '\n')
     return _summary(out_dir, num_clips, reused=False)
 

@@ -17,17 +17,20 @@ mmengine's own loaders for these go through ``torch.hub.load_state_dict_from_url
 server sends.
 """
 import os.path as osp
-from typing import Any, Optional
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
 from urllib.parse import urlparse
 
 import torch
+from mmengine.fileio import register_backend
+from mmengine.fileio.backends import BaseStorageBackend
 from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import (_get_mmengine_home, _process_mmcls_checkpoint, get_deprecated_model_names,
                                         get_external_models, get_mmcls_models, get_torchvision_models)
 
 from ..compat.checkpoint import load_checkpoint_safely, load_from_local
 from ..models.converters.torchscript import is_torchscript_archive
-from .api import load_checkpoint
+from .api import get_checkpoint, load_checkpoint
 from .cache import locked, rank0_first, url_key
 from .download import download_file
 from .formats import TORCHSCRIPT_OR_TORCH, require_format
@@ -132,8 +135,32 @@ def load_from_named_url(filename: str, map_location: Optional[Any] = None) -> An
     return _process_mmcls_checkpoint(checkpoint) if scheme == 'mmcls' else checkpoint
 
 
+class HubFileBackend(BaseStorageBackend):
+    """mmengine's file backend of ``videoalign://``: model-zoo files that are not checkpoints, by name.
+
+    With it, ``mmengine.fileio.get_local_path('videoalign://bert-base-uncased/vocab')`` (what
+    :class:`~videoalign.models.text.ALPROTokenizer` calls) gives the cached file, downloaded and verified once.
+    """
+
+    def get(self, filepath: str) -> bytes:
+        """The bytes of the entry's file."""
+        with open(get_checkpoint(str(filepath)), 'rb') as f:
+            return f.read()
+
+    def get_text(self, filepath: str, encoding: str = 'utf-8') -> str:
+        """The text of the entry's file."""
+        return self.get(filepath).decode(encoding)
+
+    @contextmanager
+    def get_local_path(self, filepath: str) -> Iterator[str]:
+        """The entry's cached file (not a temporary copy)."""
+        yield get_checkpoint(str(filepath))
+
+
 def register_hub_schemes() -> None:
-    """Register the loaders of this module with mmengine's ``CheckpointLoader`` (idempotent)."""
+    """Register the loaders of this module with mmengine's ``CheckpointLoader``, and ``videoalign://`` as a file
+    backend of ``mmengine.fileio`` (idempotent)."""
+    register_backend('videoalign', HubFileBackend, force=True, prefixes='videoalign')
     CheckpointLoader.register_scheme(prefixes=SCHEME, loader=load_from_videoalign, force=True)
     CheckpointLoader.register_scheme(prefixes=('http://', 'https://'), loader=load_from_http, force=True)
     CheckpointLoader.register_scheme(

@@ -50,6 +50,13 @@ def replace_atomically(tmp: str, path: str) -> None:
     fsync_dir(osp.dirname(osp.abspath(path)))
 
 
+def _umask() -> int:
+    """The process's file-mode creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str, mode: str = 'wb') -> Iterator[IO]:
     """Open a temporary file next to ``path``; on success flush it to disk and rename it to ``path``.
@@ -75,6 +82,7 @@ def atomic_write(path: str, mode: str = 'wb') -> Iterator[IO]:
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 -> what open() would give the final file
         os.replace(tmp, path)
     except BaseException as err:
         if osp.exists(tmp):

@@ -4,18 +4,18 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
-from einops import rearrange
 from mmaction.models.backbones import TimeSformer
 
 from videoalign.models.backbones import ALPROTimeSformer
 from videoalign.models.backbones.alpro_timesformer import resize_embed_nearest
 from videoalign.models.converters import convert_alpro_visual
 from videoalign.registry import MODELS
+from videoalign.testing.alpro_reference import (official_temporal_pooling, official_video_tokens,
+                                                random_official_visual_state)
 
 # 32 px frames of 8 px patches: a 4 x 4 grid, 1 + 16 = 17 pooled tokens (the analogue of 197 at 224 / 16)
 TINY = dict(img_size=32, patch_size=8, embed_dims=32, num_heads=2, num_transformer_layers=2)
-GRID, WIDTH, DEPTH, HEADS = 4, 32, 2, 2
+GRID, WIDTH, HEADS = 4, 32, 2
 
 
 def _tiny(num_frames: int = 2, **kwargs) -> ALPROTimeSformer:
@@ -25,15 +25,6 @@ def _tiny(num_frames: int = 2, **kwargs) -> ALPROTimeSformer:
         for param in model.parameters():
             param.normal_(0, 0.2)
     return model.eval()
-
-
-def _reference_pooling(tokens: torch.Tensor, num_frames: int, grid: int) -> torch.Tensor:
-    """The official ``TimeSformer.forward_features(..., pooling='temporal')`` on the normed tokens (alpro.md §2.1)."""
-    cls_tokens = tokens[:, 0, :].unsqueeze(1)
-    other_tokens = tokens[:, 1:, :]
-    x = rearrange(other_tokens, 'b (h w t) m -> b t (h w) m', h=grid, w=grid, t=num_frames)
-    x = torch.mean(x, dim=1)
-    return torch.cat((cls_tokens, x), dim=1)
 
 
 def test_build_keys_and_defaults():
@@ -91,7 +82,7 @@ def test_pooling_is_the_official_one_after_the_final_norm(num_frames):
         pooled = model(x).video_tokens
         cls_only = TimeSformer.forward(model, x)  # mmaction2's own forward: the normed CLS token
     assert raw['tokens'].shape == (2, 1 + GRID * GRID * num_frames, WIDTH)
-    torch.testing.assert_close(pooled, _reference_pooling(raw['tokens'], num_frames, GRID), rtol=0, atol=0)
+    torch.testing.assert_close(pooled, official_temporal_pooling(raw['tokens'], num_frames, GRID), rtol=0, atol=0)
     torch.testing.assert_close(pooled[:, 0], cls_only, rtol=0, atol=1e-6)
 
 
@@ -162,88 +153,8 @@ def test_activation_checkpointing_gives_the_same_output_and_gradients():
         torch.testing.assert_close(results[1][1][name], grad, rtol=1e-6, atol=1e-7, msg=name)
 
 
-def _official_state(num_frames: int, prefix: str = 'visual_encoder.model.') -> dict:
-    """An official-layout ALPRO video encoder (timm/TimeSformer ``VisionTransformer`` names), random values."""
-    torch.manual_seed(2)
-    shapes = {
-        'cls_token': (1, 1, WIDTH),
-        'pos_embed': (1, 1 + GRID * GRID, WIDTH),
-        'time_embed': (1, num_frames, WIDTH),
-        'patch_embed.proj.weight': (WIDTH, 3, 8, 8),
-        'patch_embed.proj.bias': (WIDTH, ),
-        'norm.weight': (WIDTH, ),
-        'norm.bias': (WIDTH, ),
-        'head.weight': (400, WIDTH),
-        'head.bias': (400, ),
-    }
-    for i in range(DEPTH):
-        for name in ('norm1', 'temporal_norm1', 'norm2'):
-            shapes.update({f'blocks.{i}.{name}.weight': (WIDTH, ), f'blocks.{i}.{name}.bias': (WIDTH, )})
-        for name in ('attn', 'temporal_attn'):
-            shapes.update({
-                f'blocks.{i}.{name}.qkv.weight': (3 * WIDTH, WIDTH),
-                f'blocks.{i}.{name}.qkv.bias': (3 * WIDTH, ),
-                f'blocks.{i}.{name}.proj.weight': (WIDTH, WIDTH),
-                f'blocks.{i}.{name}.proj.bias': (WIDTH, )
-            })
-        shapes.update({
-            f'blocks.{i}.temporal_fc.weight': (WIDTH, WIDTH),
-            f'blocks.{i}.temporal_fc.bias': (WIDTH, ),
-            f'blocks.{i}.mlp.fc1.weight': (4 * WIDTH, WIDTH),
-            f'blocks.{i}.mlp.fc1.bias': (4 * WIDTH, ),
-            f'blocks.{i}.mlp.fc2.weight': (WIDTH, 4 * WIDTH),
-            f'blocks.{i}.mlp.fc2.bias': (WIDTH, )
-        })
-    state = {prefix + key: torch.randn(shape) * 0.2 for key, shape in shapes.items()}
-    for key in state:
-        if key.endswith(('norm1.weight', 'norm2.weight', 'norm.weight')):
-            state[key] += 1
-    return state
-
-
-def _official_forward(sd: dict, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-    """A transcription of the official ``VisionTransformer.forward_features`` (divided space-time, eval) and the
-    ``pooling='temporal'`` of its wrapper, on an official-layout state dict without prefix."""
-
-    def ln(t, name):
-        return F.layer_norm(t, (WIDTH, ), sd[f'{name}.weight'], sd[f'{name}.bias'], eps=1e-6)
-
-    def linear(t, name):
-        return F.linear(t, sd[f'{name}.weight'], sd[f'{name}.bias'])
-
-    def attention(t, name):  # timm's Attention: a fused qkv Linear, (3, heads, head_dim) on the output features
-        b, n, c = t.shape
-        qkv = linear(t, f'{name}.qkv').reshape(b, n, 3, HEADS, c // HEADS).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]
-        attn = ((q @ k.transpose(-2, -1)) * (c // HEADS)**-0.5).softmax(dim=-1)
-        return linear((attn @ v).transpose(1, 2).reshape(b, n, c), f'{name}.proj')
-
-    B, T, H = x.shape[0], num_frames, GRID
-    x = rearrange(x, 'b c t h w -> (b t) c h w')
-    x = F.conv2d(x, sd['patch_embed.proj.weight'], sd['patch_embed.proj.bias'], stride=8).flatten(2).transpose(1, 2)
-    x = torch.cat((sd['cls_token'].expand(x.size(0), -1, -1), x), dim=1) + sd['pos_embed']
-    cls_tokens = x[:B, 0, :].unsqueeze(1)
-    x = rearrange(x[:, 1:], '(b t) n m -> (b n) t m', b=B, t=T) + sd['time_embed']
-    x = torch.cat((cls_tokens, rearrange(x, '(b n) t m -> b (n t) m', b=B, t=T)), dim=1)
-    for i in range(DEPTH):
-        blk = f'blocks.{i}'
-        xt = rearrange(x[:, 1:, :], 'b (h w t) m -> (b h w) t m', b=B, h=H, w=H, t=T)
-        res_temporal = attention(ln(xt, f'{blk}.temporal_norm1'), f'{blk}.temporal_attn')
-        res_temporal = rearrange(res_temporal, '(b h w) t m -> b (h w t) m', b=B, h=H, w=H, t=T)
-        xt = x[:, 1:, :] + linear(res_temporal, f'{blk}.temporal_fc')
-        init_cls_token = x[:, 0, :].unsqueeze(1)
-        cls_token = rearrange(init_cls_token.repeat(1, T, 1), 'b t m -> (b t) m', b=B, t=T).unsqueeze(1)
-        xs = rearrange(xt, 'b (h w t) m -> (b t) (h w) m', b=B, h=H, w=H, t=T)
-        res_spatial = attention(ln(torch.cat((cls_token, xs), 1), f'{blk}.norm1'), f'{blk}.attn')
-        cls_token = torch.mean(rearrange(res_spatial[:, 0, :], '(b t) m -> b t m', b=B, t=T), 1, True)
-        res_spatial = rearrange(res_spatial[:, 1:, :], '(b t) (h w) m -> b (h w t) m', b=B, h=H, w=H, t=T)
-        x = torch.cat((init_cls_token, xt), 1) + torch.cat((cls_token, res_spatial), 1)
-        x = x + linear(F.gelu(linear(ln(x, f'{blk}.norm2'), f'{blk}.mlp.fc1')), f'{blk}.mlp.fc2')
-    return _reference_pooling(ln(x, 'norm'), T, GRID)
-
-
 def test_convert_official_layout_loads_strictly_and_matches_the_official_forward():
-    official = _official_state(4)
+    official = random_official_visual_state(4)
     others = {'temp': torch.tensor(0.07), 'text_encoder.bert.embeddings.word_embeddings.weight': torch.randn(8, 4)}
     converted = convert_alpro_visual({'module.' + k: v for k, v in dict(official, **others).items()})
     assert not any(key.startswith('head.') for key in converted)
@@ -259,12 +170,13 @@ def test_convert_official_layout_loads_strictly_and_matches_the_official_forward
     x = torch.randn(2, 3, 4, 32, 32)
     bare = {k[len(prefix):]: v for k, v in official.items()}
     with torch.no_grad():
-        torch.testing.assert_close(model(x).video_tokens, _official_forward(bare, x, 4), rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(
+            model(x).video_tokens, official_video_tokens(bare, x, HEADS, 8), rtol=1e-4, atol=1e-5)
 
 
 def test_convert_prefixes_wrappers_and_errors():
-    prompter = _official_state(2, prefix='prompter.visual_encoder.model.')
-    student = _official_state(4)
+    prompter = random_official_visual_state(2, prefix='prompter.visual_encoder.model.')
+    student = random_official_visual_state(4)
     both = {'model': dict(student, **prompter)}  # LAVIS wraps the state dict in {'model': ...}
     converted = convert_alpro_visual(both, prefix='prompter.visual_encoder.model.')
     _tiny(2).load_state_dict(converted, strict=True)

@@ -1,22 +1,22 @@
 """Tests of ALPRO's split BERT (ALPROBert) and its tokenizer (ALPROTokenizer) on a tiny config and vocabulary.
 
-The references are transcriptions written here from BERT's definition and from ALPRO's ``xbert.py`` (``mode='text'``:
-embeddings + layers ``[:fusion_layer]``; ``mode='fusion'``: layers ``[fusion_layer:]`` over ``cat([text, video])``
-with ``cat([text_mask, video_mask])`` turned into ``(1 - mask) * -10000``), not calls of the module under test.
+The references are the transcriptions of BERT and of ALPRO's ``xbert.py`` in :mod:`videoalign.testing.alpro_reference`
+(``mode='text'``: embeddings + layers ``[:fusion_layer]``; ``mode='fusion'``: layers ``[fusion_layer:]`` over
+``cat([text, video])`` with ``cat([text_mask, video_mask])`` turned into ``(1 - mask) * -10000``), computed from the
+model's state dict (xbert's key names), not calls of the module under test.
 """
 import logging
-import math
 from typing import List
 
 import pytest
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.logging import MMLogger
 from mmengine.runner.checkpoint import load_state_dict as mmengine_load_state_dict
 
 from videoalign.models.text import ALPROBert, ALPROTokenizer
 from videoalign.registry import MODELS, TOKENIZERS
+from videoalign.testing.alpro_reference import xbert_fusion, xbert_mlm, xbert_text
 
 WORDS = [
     'a', 'the', 'red', 'green', 'blue', 'circle', 'square', 'triangle', 'moves', 'to', 'left', 'right', 'up', 'down',
@@ -63,63 +63,19 @@ def _build(attn_implementation: str = 'sdpa', seed: int = 0) -> ALPROBert:
 # ---------------------------------------------------------------- transcriptions of BERT / xbert
 
 
-def _layer_norm(x: torch.Tensor, ln: nn.LayerNorm) -> torch.Tensor:
-    return F.layer_norm(x, ln.normalized_shape, ln.weight, ln.bias, ln.eps)
-
-
-def _linear(x: torch.Tensor, fc: nn.Linear) -> torch.Tensor:
-    return x @ fc.weight.t() + fc.bias
-
-
-def _embed(model: ALPROBert, input_ids: torch.Tensor) -> torch.Tensor:
-    emb = model.bert.embeddings
-    positions = torch.arange(input_ids.shape[1])
-    x = emb.word_embeddings.weight[input_ids] + emb.position_embeddings.weight[positions][None]
-    x = x + emb.token_type_embeddings.weight[0]
-    return _layer_norm(x, emb.LayerNorm)
-
-
-def _xbert_mask(mask: torch.Tensor) -> torch.Tensor:
-    return (1.0 - mask[:, None, None, :].float()) * -10000.0
-
-
-def _bert_layer(layer: nn.Module, x: torch.Tensor, additive_mask: torch.Tensor, heads: int) -> torch.Tensor:
-    """One post-LN BERT layer: self-attention, add & norm, GELU MLP, add & norm."""
-    attn = layer.attention
-    batch, length, width = x.shape
-    head_dim = width // heads
-
-    def split(t: torch.Tensor) -> torch.Tensor:
-        return t.view(batch, length, heads, head_dim).transpose(1, 2)
-
-    q, k, v = (split(_linear(x, fc)) for fc in (attn.self.query, attn.self.key, attn.self.value))
-    scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim) + additive_mask
-    context = (scores.softmax(dim=-1) @ v).transpose(1, 2).reshape(batch, length, width)
-    x = _layer_norm(_linear(context, attn.output.dense) + x, attn.output.LayerNorm)
-    hidden = F.gelu(_linear(x, layer.intermediate.dense))
-    return _layer_norm(_linear(hidden, layer.output.dense) + x, layer.output.LayerNorm)
-
-
 def _reference_text(model: ALPROBert, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    x = _embed(model, input_ids)
-    for layer in model.bert.encoder.layer[:model.fusion_layer]:
-        x = _bert_layer(layer, x, _xbert_mask(mask), model.config.num_attention_heads)
-    return x
+    return xbert_text(model.state_dict(), input_ids, mask, model.config.num_attention_heads, model.fusion_layer,
+                      model.config.layer_norm_eps)
 
 
 def _reference_fusion(model: ALPROBert, text: torch.Tensor, text_mask: torch.Tensor, video: torch.Tensor,
                       video_mask: torch.Tensor) -> torch.Tensor:
-    x = torch.cat([text, video], dim=1)
-    mask = torch.cat([text_mask, video_mask], dim=1)
-    for layer in model.bert.encoder.layer[model.fusion_layer:]:
-        x = _bert_layer(layer, x, _xbert_mask(mask), model.config.num_attention_heads)
-    return x
+    return xbert_fusion(model.state_dict(), text, text_mask, video, video_mask, model.config.num_attention_heads,
+                        model.fusion_layer, model.config.layer_norm_eps)
 
 
 def _reference_mlm(model: ALPROBert, x: torch.Tensor) -> torch.Tensor:
-    head = model.cls.predictions
-    x = _layer_norm(F.gelu(_linear(x, head.transform.dense)), head.transform.LayerNorm)
-    return x @ model.bert.embeddings.word_embeddings.weight.t() + head.bias
+    return xbert_mlm(model.state_dict(), x, model.config.layer_norm_eps)
 
 
 def _batch(tokenizer: ALPROTokenizer, texts=TEXTS, max_length: int = 12):
@@ -410,3 +366,17 @@ def test_tokenizer_from_folder_and_errors(tmp_path, vocab_file):
         ALPROTokenizer(vocab=vocab_file, max_length=1)
     with pytest.raises(TypeError, match='str'):
         from_file(['ok', 3])
+
+
+def test_without_mlm_head():
+    """Retrieval and QA build the BERT without its MLM head: only bert.* keys, the same text and fusion outputs."""
+    torch.manual_seed(0)
+    with_head = MODELS.build(dict(type='ALPROBert', config=_tiny_config(), fusion_layer=2)).eval()
+    without = MODELS.build(dict(type='ALPROBert', config=_tiny_config(), fusion_layer=2, mlm_head=False)).eval()
+    state = {k: v for k, v in with_head.state_dict().items() if k.startswith('bert.')}
+    without.load_state_dict(state, strict=True)
+    assert all(k.startswith('bert.') for k in without.state_dict())
+    ids = torch.randint(0, 10, (2, 5))
+    torch.testing.assert_close(without.forward_text(ids), with_head.forward_text(ids))
+    with pytest.raises(RuntimeError, match='mlm_head=False'):
+        without.mlm_logits(torch.zeros(1, 32))

@@ -1,5 +1,5 @@
-"""Generate the synthetic temporal-order video dataset (mp4 videos + mmaction2 annotation files), and frames of its
-training clips as an image set (``--frames-as-images``, on by default).
+"""Generate the synthetic temporal-order video dataset (mp4 videos, mmaction2 annotation files, caption files and a
+WordPiece ``vocab.txt``), and frames of its training clips as an image set (``--frames-as-images``, on by default).
 
 Run from the repository root, no installation needed::
 
@@ -90,6 +90,7 @@ def main(argv=None) -> None:
     state = 'already present, reused' if reused else f'generated in {elapsed:.1f} s'
     print(f'Synthetic dataset in {summary["out_dir"]} ({state})')
     print(f'  classes:   {len(summary["classes"])} (label map: {summary["label_map"]})')
+    print(f'  vocab:     {summary["vocab_file"]} (WordPiece vocabulary of the captions and questions)')
     print(f'  videos:    {summary["video_root"]}')
     for split, count in summary['num_clips'].items():
         print(f'  {split + ":":<10} {count:5d} clips  {summary["ann_files"][split]}')

@@ -1,4 +1,5 @@
 """Data transforms."""
+from .alpro_sample_frames import ALPROSampleFrames
 from .clip_grayscale import ClipGrayscale
 from .copy_resize import CopyResize
 from .frame_feature_decode import FrameFeatureDecode
@@ -10,5 +11,5 @@ from .tube_mask import TubeMaskGenerator
 
 __all__ = [
     'FrameFeatureDecode', 'LoadFrameFeatures', 'MultiViewSegmentSample', 'PCALighting', 'ClipGrayscale',
-    'RandomStrideSample', 'CopyResize', 'TubeMaskGenerator'
+    'RandomStrideSample', 'CopyResize', 'TubeMaskGenerator', 'ALPROSampleFrames'
 ]

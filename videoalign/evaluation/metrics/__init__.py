@@ -1,5 +1,6 @@
 """Metrics."""
 from .acc_metric import AccMetric
 from .dump_results import AtomicDumpResults
+from .retrieval_metric import RetrievalRankMetric
 
-__all__ = ['AccMetric', 'AtomicDumpResults']
+__all__ = ['AccMetric', 'AtomicDumpResults', 'RetrievalRankMetric']

@@ -4,7 +4,7 @@ Each converter registers itself by name (:func:`register_converter`); the model 
 find it with :func:`get_converter` and write converted files with :func:`convert_checkpoint`.
 """
 from .aim import convert_aim
-from .alpro import convert_alpro_visual
+from .alpro import convert_alpro, convert_alpro_visual
 from .bevt import convert_bevt_finetune, convert_bevt_image, convert_bevt_pretrain
 from .dalle import convert_dalle_encoder
 from .dualpath import convert_dualpath, dualpath_state_dict
@@ -20,5 +20,5 @@ __all__ = [
     'converter_names', 'convert_checkpoint', 'convert_aim', 'convert_dualpath', 'dualpath_state_dict',
     'convert_efficient_prompt', 'convert_xclip', 'convert_openai_clip', 'convert_dalle_encoder',
     'convert_bevt_pretrain', 'convert_bevt_finetune', 'convert_bevt_image', 'is_torchscript_archive',
-    'load_torchscript_state_dict', 'convert_alpro_visual'
+    'load_torchscript_state_dict', 'convert_alpro', 'convert_alpro_visual'
 ]

@@ -83,6 +83,8 @@ class ALPROBert(BaseModule):
             6 of BERT-base's 12. Defaults to 6.
         attn_implementation (str): ``'sdpa'`` (PyTorch's fused attention) or ``'eager'`` (xbert's matmul and softmax).
             Defaults to ``'sdpa'``.
+        mlm_head (bool): Keep the MLM head ``cls`` (pretraining). Retrieval and QA do not use it: without it the
+            module has only ``bert.*`` and :meth:`mlm_logits` is unavailable. Defaults to True.
         init_cfg (dict | list[dict], optional): mmengine initialisation config. Defaults to None.
     """
 
@@ -91,6 +93,7 @@ class ALPROBert(BaseModule):
                  pretrained: Optional[str] = None,
                  fusion_layer: int = 6,
                  attn_implementation: str = 'sdpa',
+                 mlm_head: bool = True,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         from transformers import BertConfig, BertForMaskedLM
@@ -118,7 +121,7 @@ class ALPROBert(BaseModule):
         self.config = bert_config  # transformers.BertConfig
         self.fusion_layer = fusion_layer
         self.bert = mlm.bert
-        self.cls = mlm.cls
+        self.cls = mlm.cls if mlm_head else None
         self.bert.embeddings.register_load_state_dict_pre_hook(_drop_position_ids)
 
     @property
@@ -221,6 +224,8 @@ class ALPROBert(BaseModule):
         Returns:
             torch.Tensor: Logits ``(..., vocab_size)``.
         """
+        if self.cls is None:
+            raise RuntimeError('this ALPROBert was built with mlm_head=False: it has no MLM head')
         return self.cls(states)
 
     def forward(self,

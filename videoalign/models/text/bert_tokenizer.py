@@ -8,6 +8,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
+from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
 from videoalign.registry import TOKENIZERS
@@ -26,7 +27,8 @@ class ALPROTokenizer:
 
     Args:
         vocab (str): A ``vocab.txt`` (one word piece per line, the line number is the id) or a folder holding one
-            (and optionally ``tokenizer_config.json``). Never fetched from the network.
+            (and optionally ``tokenizer_config.json``), or a model-zoo name such as
+            ``'videoalign://bert-base-uncased/vocab'`` (downloaded once into the hub cache).
         max_length (int): Default length of the rows. Defaults to 40.
         do_lower_case (bool): Lower-case and strip accents (uncased BERT). Ignored for a folder with a
             ``tokenizer_config.json``, which decides. Defaults to True.
@@ -36,6 +38,9 @@ class ALPROTokenizer:
         from transformers import BertTokenizer
         if max_length < 2:
             raise ValueError(f'max_length must hold at least [CLS] and [SEP], got {max_length}')
+        if '://' in vocab:  # a model-zoo file (videoalign://bert-base-uncased/vocab), fetched through its backend
+            with get_local_path(vocab) as local:
+                vocab = local
         if osp.isdir(vocab):
             vocab_file = osp.join(vocab, 'vocab.txt')
             if not osp.isfile(vocab_file):
