@@ -22,8 +22,11 @@ CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True) if '_base_' not in p)
 DRAWS = 30
 CLIP_FRAMES, CLIP_SIZE, FEATURE_DIM = 64, 64, 512
-SAMPLERS = ('SampleFrames', 'UniformSample', 'RandomStrideSample')
+# the steps that draw the frames of a clip, and the argument that says how many
+SAMPLERS = dict(
+    SampleFrames='clip_len', UniformSample='clip_len', RandomStrideSample='clip_len', ALPROSampleFrames='num_frames')
 LABEL = 3
+CAPTION = 'a red circle moves to the left'  # for the pipelines of video-text models (PackActionInputs packs it)
 
 _PASSED = set()  # reprs of the pipelines that already passed: configs sharing a pipeline run it once
 
@@ -49,6 +52,8 @@ def train_pipeline(cfg: Config) -> Optional[list]:
     Returns:
         list | None: The transform configs, or None if the config trains nothing.
     """
+    if 'train_dataloader' in cfg and cfg.train_dataloader is None:
+        return None  # a test-only config (e.g. zero-shot retrieval)
     pipeline = cfg.get('train_dataloader', {}).get('dataset', {}).get('pipeline')
     return pipeline if pipeline is not None else cfg.get('train_pipeline')
 
@@ -69,7 +74,7 @@ def expected_input_shape(pipeline: List[dict]) -> tuple:
         frame-feature pipeline.
     """
     sampler = next(t for t in pipeline if t['type'] in SAMPLERS)
-    clips, clip_len = sampler.get('num_clips', 1), sampler['clip_len']
+    clips, clip_len = sampler.get('num_clips', 1), sampler[SAMPLERS[sampler['type']]]
     if any(t['type'] == 'LoadFrameFeatures' for t in pipeline):
         return (clips, clip_len, FEATURE_DIM)
     size = None
@@ -102,7 +107,7 @@ def run_draws(pipeline: List[dict], clip_path: str, draws: int = DRAWS) -> None:
     np.random.seed(0)
     torch.manual_seed(0)
     for draw in range(draws):
-        results = transform(dict(filename=clip_path, label=LABEL, start_index=0, modality='RGB'))
+        results = transform(dict(filename=clip_path, label=LABEL, text=CAPTION, start_index=0, modality='RGB'))
         assert results is not None, f'draw {draw} returned None'
         inputs = results['inputs']
         if isinstance(inputs, dict):  # PackActionInputs(collect_keys=...): e.g. BEVT's clips, copies and masks

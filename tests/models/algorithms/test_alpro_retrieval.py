@@ -79,6 +79,21 @@ def test_loss_clamps_the_temperature_and_trains_every_parameter(vocab):
     assert [name for name, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum()] == []
 
 
+def test_vtc_only_training_as_the_prompter(vocab):
+    """vtm_loss=None: ALPRO's prompter recipe, VTC alone; the fusion layers and itm_head get no gradient."""
+    model = _model(vocab, vtm_loss=None).train()
+    losses = model(_clips(4), _train_samples([c[0] for c in CAPTIONS]), mode='loss')
+    assert set(losses) == {'loss_vtc'}
+    losses['loss_vtc'].backward()
+    no_grad = {name for name, p in model.named_parameters() if p.grad is None}
+    fusion = {
+        name
+        for name, _ in model.named_parameters() if name.startswith('text_encoder.bert.encoder.layer.2.')
+        or name.startswith('text_encoder.bert.encoder.layer.3.') or name.startswith('itm_head.')
+    }
+    assert no_grad == fusion
+
+
 def test_loss_reproduces_the_official_vtm_composition(vocab):
     """Positives then each text with its negative video, then each video with its negative text (compute_vtm)."""
     model = _model(vocab).eval()
@@ -120,7 +135,7 @@ def _pairwise_logits(model: AlproRetrieval, feats: dict) -> torch.Tensor:
     return torch.stack(rows)
 
 
-@pytest.mark.parametrize('mode', ['official', 'lavis'])
+@pytest.mark.parametrize('mode', ['official', 'lavis', 'vtc'])
 def test_rankings_equal_pair_by_pair_references(vocab, mode):
     model = _model(vocab, inference=dict(mode=mode, k=2, batch_size=3)).eval()
     samples = _eval_samples()
@@ -130,6 +145,9 @@ def test_rankings_equal_pair_by_pair_references(vocab, mode):
         logits = _pairwise_logits(model, feats)
     if mode == 'official':
         expected_t2v = logits.softmax(-1)[..., 1]
+        expected_v2t = expected_t2v.t()
+    elif mode == 'vtc':
+        expected_t2v = feats['text_feat'] @ feats['video_feat'].t()
         expected_v2t = expected_t2v.t()
     else:
         sim = feats['text_feat'] @ feats['video_feat'].t()

@@ -41,7 +41,8 @@ class AlproRetrieval(BaseModel):
     Evaluation follows mmaction2's ``RetrievalValLoop`` / ``RetrievalTestLoop``: ``mode='tensor'`` encodes each video
     and each of its captions once; :meth:`predict_all` ranks, with the fusion encoder only on the pairs the
     ``inference`` mode ranks: ``'official'`` scores every pair with ``softmax(itm)[:, 1]``, ``'lavis'`` re-ranks the
-    ``k`` best VTC candidates of each query with ``itm[:, 1] + cosine similarity``.
+    ``k`` best VTC candidates of each query with ``itm[:, 1] + cosine similarity``, ``'vtc'`` ranks by the cosine
+    similarity alone.
 
     Args:
         visual_encoder (dict): The video encoder (``ALPROTimeSformer``).
@@ -52,9 +53,11 @@ class AlproRetrieval(BaseModel):
         temperature (float): Initial VTC temperature (learnable, clamped to the VTC loss's bounds at every training
             step). Defaults to 0.07.
         vtc_loss (dict): Defaults to ``dict(type='VTCLoss')``.
-        vtm_loss (dict): Defaults to ``dict(type='VTMLoss')``.
-        inference (dict): ``mode`` (``'official'`` or ``'lavis'``), ``k`` (LAVIS's candidates per query, 256) and
-            ``batch_size`` (pairs per fusion call). Defaults to ``dict(mode='official', k=256, batch_size=64)``.
+        vtm_loss (dict, optional): Defaults to ``dict(type='VTMLoss')``. None trains with VTC only (ALPRO's
+            prompter); rank such a model with ``inference=dict(mode='vtc')``.
+        inference (dict): ``mode`` (``'official'``, ``'lavis'`` or ``'vtc'``: the VTC similarity alone, no fusion),
+            ``k`` (LAVIS's candidates per query, 256) and ``batch_size`` (pairs per fusion call). Defaults to
+            ``dict(mode='official', k=256, batch_size=64)``.
         data_preprocessor (dict, optional): Defaults to mmaction2's ``ActionDataPreprocessor`` with CLIP's mean and
             std and ``format_shape='NCTHW'``.
         init_cfg (dict | list[dict], optional): Initialisation config. Defaults to None.
@@ -67,7 +70,7 @@ class AlproRetrieval(BaseModel):
                  embed_dim: int = 256,
                  temperature: float = 0.07,
                  vtc_loss: dict = dict(type='VTCLoss'),
-                 vtm_loss: dict = dict(type='VTMLoss'),
+                 vtm_loss: Optional[dict] = dict(type='VTMLoss'),
                  inference: dict = dict(mode='official', k=256, batch_size=64),
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
@@ -92,7 +95,7 @@ class AlproRetrieval(BaseModel):
         self.itm_head = nn.Linear(width, 2)
         self.temp = nn.Parameter(torch.tensor(float(temperature)))
         self.vtc_loss = MODELS.build(vtc_loss)
-        self.vtm_loss = MODELS.build(vtm_loss)
+        self.vtm_loss = None if vtm_loss is None else MODELS.build(vtm_loss)
         inference = dict(dict(mode='official', k=256, batch_size=64), **inference)
         self.inference_mode, self.inference_k, self.inference_batch_size = check_mode(**inference)
 
@@ -132,7 +135,10 @@ class AlproRetrieval(BaseModel):
             dict: ``text_states`` ``(B, L, D)`` (the text encoder's output), ``text_mask`` ``(B, L)`` and
             ``text_feat`` ``(B, embed_dim)``, L2-normalised ``text_proj`` of the CLS token.
         """
-        tokens = self.tokenizer(texts)
+        return self._encode_tokens(self.tokenizer(texts))
+
+    def _encode_tokens(self, tokens: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """:meth:`encode_text` of the tokenizer's output (``input_ids``, ``attention_mask``)."""
         device = self.temp.device
         mask = tokens['attention_mask'].to(device)
         states = self.text_encoder.forward_text(tokens['input_ids'].to(device), mask)
@@ -154,6 +160,39 @@ class AlproRetrieval(BaseModel):
         return self.itm_head(fused[:, 0])
 
     # ------------------------------------------------------------------ training
+    @staticmethod
+    def _captions(data_samples: Sequence[ActionDataSample]) -> List[str]:
+        """The one caption of each training sample."""
+        texts = [sample.text for sample in data_samples]
+        if not all(isinstance(text, str) for text in texts):
+            raise ValueError('training pairs each clip with one caption (a str in data_sample.text); got a list: use '
+                             'VideoTextRetrievalDataset with test_mode=False for the training set')
+        return texts
+
+    def contrast_and_match(
+            self, video: Dict[str, torch.Tensor],
+            text: Dict[str, torch.Tensor]) -> Tuple[Dict[str, torch.Tensor], Optional[torch.Tensor]]:
+        """VTC over all ranks, then VTM on the ``B`` positives and ``2B`` hard negatives (ALPRO's ``compute_vtm``).
+
+        Args:
+            video (dict): :meth:`encode_video` of the batch.
+            text (dict): :meth:`encode_text` of its captions, row ``i`` paired with video ``i``.
+
+        Returns:
+            tuple: The losses (``loss_vtc``, and ``loss_vtm`` with the logged ``vtm_acc`` when the model has a VTM
+            loss), and the fused states of the ``B`` positive pairs ``(B, Lt + Lv, D)`` (None without VTM), which
+            ALPRO's PEM reads.
+        """
+        self.vtc_loss.clamp_temperature(self.temp)
+        loss_vtc, sims = self.vtc_loss(video['video_feat'], text['text_feat'], self.temp, return_similarities=True)
+        if self.vtm_loss is None:
+            return dict(loss_vtc=loss_vtc), None
+        text_idx, video_idx = vtm_pair_indices(sample_hard_negatives(sims.local_v2t, sims.local_t2v))
+        fused = self.text_encoder.forward_fusion(text['text_states'][text_idx], text['text_mask'][text_idx],
+                                                 video['video_tokens'][video_idx])
+        loss_vtm, accuracy = self.vtm_loss(self.itm_head(fused[:, 0]), return_accuracy=True)
+        return dict(loss_vtc=loss_vtc, loss_vtm=loss_vtm, vtm_acc=accuracy), fused[:video_idx.numel() // 3]
+
     def loss(self, inputs: torch.Tensor, data_samples: Sequence[ActionDataSample]) -> Dict[str, torch.Tensor]:
         """VTC over all ranks and VTM with one hard negative per video and per text.
 
@@ -162,21 +201,10 @@ class AlproRetrieval(BaseModel):
             data_samples (Sequence[ActionDataSample]): One caption (a str) each in ``text``.
 
         Returns:
-            dict: ``loss_vtc``, ``loss_vtm`` and the logged ``vtm_acc``.
+            dict: ``loss_vtc``, ``loss_vtm`` and the logged ``vtm_acc`` (``loss_vtc`` alone without a VTM loss).
         """
-        texts = [sample.text for sample in data_samples]
-        if not all(isinstance(text, str) for text in texts):
-            raise ValueError('training pairs each clip with one caption (a str in data_sample.text); got a list: use '
-                             'VideoTextRetrievalDataset with test_mode=False for the training set')
-        self.vtc_loss.clamp_temperature(self.temp)
-        video = self.encode_video(inputs)
-        text = self.encode_text(texts)
-        loss_vtc, sims = self.vtc_loss(video['video_feat'], text['text_feat'], self.temp, return_similarities=True)
-        text_idx, video_idx = vtm_pair_indices(sample_hard_negatives(sims.local_v2t, sims.local_t2v))
-        logits = self.itm_logits(text['text_states'][text_idx], text['text_mask'][text_idx],
-                                 video['video_tokens'][video_idx])
-        loss_vtm, accuracy = self.vtm_loss(logits, return_accuracy=True)
-        return dict(loss_vtc=loss_vtc, loss_vtm=loss_vtm, vtm_acc=accuracy)
+        texts = self._captions(data_samples)
+        return self.contrast_and_match(self.encode_video(inputs), self.encode_text(texts))[0]
 
     # ------------------------------------------------------------------ evaluation
     def extract_feat(self, inputs: torch.Tensor, data_samples: Sequence[ActionDataSample]) -> Dict[str, torch.Tensor]:
@@ -254,6 +282,9 @@ class AlproRetrieval(BaseModel):
         rank, world_size = get_rank(), get_world_size()
         device = every['video_feat'].device
         progress = rank == 0
+        if self.inference_mode == 'vtc':
+            sim_t2v = every['text_feat'] @ every['video_feat'].t()
+            return RetrievalScores(sim_t2v, sim_t2v.t(), 0)
         if self.inference_mode == 'official':
             mine = torch.arange(rank, num_videos, world_size, device=device)
             scores = official_scores(pair_logits, num_texts, num_videos, self.inference_batch_size, mine, device,

@@ -10,6 +10,8 @@ mode ranks; a pair both directions rank is scored once.
 * ``'lavis'`` (``salesforce/LAVIS`` ``AlproRetrieval.compute_sim_matrix``): for each text the ``k`` videos of highest
   VTC cosine similarity (no temperature), for each video the ``k`` texts; score ``itm_logits[:, 1] + similarity`` on
   those pairs and -100 elsewhere; the two directions get their own matrices.
+* ``'vtc'``: the VTC cosine similarity alone, no fusion (a model trained with VTC only, such as ALPRO's prompter, or
+  the fastest ranking).
 """
 from typing import Callable, NamedTuple, Optional, Tuple
 
@@ -151,20 +153,24 @@ def lavis_scores(pair_logits: PairLogits,
     return RetrievalScores(t2v, v2t, pairs.shape[0])
 
 
+#: The rankings of :func:`check_mode`.
+MODES = ('official', 'lavis', 'vtc')
+
+
 def check_mode(mode: str, k: int, batch_size: int) -> Tuple[str, int, int]:
     """Validate the inference settings of a retrieval model.
 
     Args:
-        mode (str): ``'official'`` or ``'lavis'``.
+        mode (str): ``'official'``, ``'lavis'`` or ``'vtc'``.
         k (int): LAVIS's number of candidates.
         batch_size (int): Pairs per fusion call.
 
     Returns:
         tuple: ``(mode, k, batch_size)``.
     """
-    if mode not in ('official', 'lavis'):
-        raise ValueError(f"inference mode must be 'official' (VTM on all pairs) or 'lavis' (VTC top-k, then VTM), "
-                         f'got {mode!r}')
+    if mode not in MODES:
+        raise ValueError(f"inference mode must be 'official' (VTM on all pairs), 'lavis' (VTC top-k, then VTM) or "
+                         f"'vtc' (VTC similarity only), got {mode!r}")
     if k < 1 or batch_size < 1:
         raise ValueError(f'inference k and batch_size must be >= 1, got k={k}, batch_size={batch_size}')
     return mode, k, batch_size
