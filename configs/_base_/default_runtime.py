@@ -19,7 +19,10 @@ env_cfg = dict(
     # tools/train.py switches the backend to gloo on machines without CUDA
     dist_cfg=dict(backend='nccl'))
 
-log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
+# averaged over the window: mmengine's (losses, times, gradient norm) and the share of iterations of each source of
+# RandomSourceTrainLoop (source_<name>)
+log_processor = dict(
+    type='LogProcessor', window_size=20, by_epoch=True, mean_pattern=r'.*(loss|time|data_time|grad_norm|source_).*')
 
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='ActionVisualizer', vis_backends=vis_backends)

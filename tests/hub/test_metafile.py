@@ -59,7 +59,7 @@ def test_base_weights_are_listed():
     }, 'SHA256: expected 64 lower-case hex digits'),
     ({
         'Converter': 'xclipp'
-    }, "Converter: 'xclipp' is not one of aim, alpro, bevt_finetune"),
+    }, "Converter: 'xclipp' is not one of aim, alpro, alpro_imagenet_vit, alpro_qa, bevt_finetune"),
     ({
         'Download': 'google-drive'
     }, 'Download: google-drive needs File Name and Instructions'),

@@ -8,7 +8,8 @@ pair, and only a model that uses time order can solve the task.
 
 This module is self-contained (numpy, OpenCV and mmengine only) so that the data generator stays light. Use
 :func:`generate_synthetic_dataset` (or ``tools/data/synthetic/generate.py``) to write the dataset in the mmaction2
-``VideoDataset`` / ``VideoTextDataset`` formats, with a small WordPiece ``vocab.txt`` for BERT tokenizers
+``VideoDataset`` / ``VideoTextDataset`` formats, with questions about each clip (:func:`make_questions`, for
+video question answering) and a small WordPiece ``vocab.txt`` for BERT tokenizers
 (:func:`make_vocab`), :func:`generate_synthetic_images` to add frames of its training clips as an image set
 (``ImageListDataset``, e.g. BEVT's image stream), or :func:`sample_clip_params` and :func:`render_clip` to render
 clips in memory.
@@ -395,6 +396,65 @@ def make_vocab(captions: Sequence[str] = ()) -> List[str]:
     return list(SPECIAL_TOKENS) + punctuation + sorted(words - set(punctuation) - set(SPECIAL_TOKENS))
 
 
+QA_ANSWER_TYPES: Tuple[str, ...] = ('color', 'shape', 'motion')
+"""The ``answer_type`` of the synthetic questions, one question of each per clip (:func:`make_questions`)."""
+
+QA_TEMPLATES: Dict[str, str] = {
+    'color': 'what color is the {shape}?',
+    'shape': 'what shape is moving?',
+    'motion': 'what does the {color} {shape} do?',
+}
+"""The question of each answer type; their words are :data:`QUESTION_WORDS` and the colours and shapes."""
+
+
+def motion_answer(label: Union[int, str]) -> str:
+    """The answer to the motion question of a clip of class ``label``: the class name in words ("move left").
+
+    Args:
+        label (int | str): Class label or name.
+
+    Returns:
+        str: The class name with spaces for underscores.
+    """
+    return SYNTHETIC_CLASSES[_label_index(label)].replace('_', ' ')
+
+
+def make_questions(label: Union[int, str], params: ClipParams) -> List[Dict[str, str]]:
+    """The three questions of a clip, one per :data:`QA_ANSWER_TYPES`, in that order.
+
+    - ``color``: "what color is the {shape}?", answered by the object's colour (a key of :data:`PALETTE`);
+    - ``shape``: "what shape is moving?", answered by its shape;
+    - ``motion``: "what does the {color} {shape} do?", answered by :func:`motion_answer` ("move left", ...). The
+      two classes of a temporal pair differ only in frame order, so this question needs the order of the frames.
+
+    Args:
+        label (int | str): Class label or name.
+        params (ClipParams): The clip's parameters.
+
+    Returns:
+        list[dict]: ``{question, answer, answer_type}`` dicts.
+    """
+    answers = dict(color=params.color_name, shape=params.shape, motion=motion_answer(label))
+    return [
+        dict(
+            question=QA_TEMPLATES[kind].format(color=params.color_name, shape=params.shape),
+            answer=answers[kind],
+            answer_type=kind) for kind in QA_ANSWER_TYPES
+    ]
+
+
+def make_ans2label(answers: Sequence[str]) -> Dict[str, int]:
+    """ALPRO's ``ans2label`` of a list of answers: each distinct answer and its label, the answers sorted.
+
+    Args:
+        answers (Sequence[str]): Answers (e.g. of the training questions), repeated or not.
+
+    Returns:
+        dict[str, int]: ``{answer: label}`` with labels ``0 .. N - 1`` in sorted order of the answers.
+    """
+    return {answer: label for label, answer in enumerate(sorted(set(answers)))}
+
+
 def make_clip(seed: int,
               split: str,
               label: Union[int, str],
@@ -495,6 +555,9 @@ def _output_files(out_dir: str) -> Dict[str, Union[str, Dict[str, str]]]:
                    for s in SPLITS},
         caption_files={s: osp.join(out_dir, f'synthetic_{s}_captions.json')
                        for s in SPLITS},
+        qa_files={s: osp.join(out_dir, f'synthetic_{s}_qa.json')
+                  for s in SPLITS},
+        ans2label_file=osp.join(out_dir, 'synthetic_ans2label.json'),
         label_map=osp.join(out_dir, 'label_map.txt'),
         vocab_file=osp.join(out_dir, 'vocab.txt'),
         meta_file=osp.join(out_dir, 'meta.json'))
@@ -512,6 +575,7 @@ def _complete(out_dir: str, names: Sequence[str]) -> bool:
     """Whether all annotation files and all videos exist."""
     files = _output_files(out_dir)
     paths = [files['label_map'], files['vocab_file'], *files['ann_files'].values(), *files['caption_files'].values()]
+    paths += [files['ans2label_file'], *files['qa_files'].values()]
     paths += [osp.join(out_dir, 'videos', name) for name in names]
     return all(osp.isfile(p) for p in paths)
 
@@ -524,7 +588,7 @@ def _remove_outputs(out_dir: str) -> None:
     files = _output_files(out_dir)
     for path in [
             files['label_map'], files['vocab_file'], files['meta_file'], *files['ann_files'].values(),
-            *files['caption_files'].values()
+            *files['caption_files'].values(), *files['qa_files'].values(), files['ans2label_file']
     ]:
         if osp.isfile(path):
             os.remove(path)
@@ -540,8 +604,13 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
                                seed: int = 0,
                                overwrite: bool = False,
                                show_progress: bool = True) -> Dict:
-    """Write the synthetic dataset (mp4 videos, mmaction2 list and caption files, label map, WordPiece vocabulary)
-    to ``out_dir``.
+    """Write the synthetic dataset (mp4 videos, mmaction2 list and caption files, question files, label map,
+    WordPiece vocabulary) to ``out_dir``.
+
+    The question files ``synthetic_<split>_qa.json`` are json lists in mmaction2's ``MSRVTTVQA`` format plus
+    ALPRO's ``answer_type``: ``{question_id, video, question, answer, answer_type}``, three questions per clip
+    (:func:`make_questions`), ``question_id`` counting from 0 in each split; ``synthetic_ans2label.json`` is
+    ALPRO's answer vocabulary ``{answer: label}`` of the training questions (:func:`make_ans2label`).
 
     Generation is deterministic in its arguments and idempotent: when ``out_dir/meta.json`` records the same
     arguments and every file exists, nothing is written. A run that was interrupted is resumed by calling again
@@ -561,9 +630,9 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
         show_progress (bool): Show a progress bar. Defaults to True.
 
     Returns:
-        dict: ``out_dir``, ``video_root``, ``ann_files``, ``caption_files`` (both ``{split: path}``),
-        ``label_map``, ``vocab_file`` (``vocab.txt``, see :func:`make_vocab`), ``meta_file``, ``num_clips``
-        (``{split: count}``), ``classes`` and ``reused``.
+        dict: ``out_dir``, ``video_root``, ``ann_files``, ``caption_files``, ``qa_files`` (all ``{split: path}``),
+        ``ans2label_file``, ``label_map``, ``vocab_file`` (``vocab.txt``, see :func:`make_vocab`), ``meta_file``,
+        ``num_clips`` (``{split: count}``), ``classes`` and ``reused``.
     """
     counts = dict(train=num_train_per_class, val=num_val_per_class, test=num_test_per_class)
     for split, count in counts.items():
@@ -619,6 +688,7 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
     _remove_stale_temporaries(out_dir)
 
     captions: Dict[str, Dict[str, List[str]]] = {split: {} for split in SPLITS}
+    questions: Dict[str, List[Dict]] = {split: [] for split in SPLITS}
     progress = None
     if show_progress:
         from mmengine.utils import ProgressBar
@@ -627,10 +697,13 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
         path = osp.join(out_dir, 'videos', name)
         if osp.isfile(path):  # written by an interrupted run with the same parameters
             rng = np.random.default_rng([int(seed), SPLITS.index(split), label, index])
-            captions[split][name] = make_captions(label, sample_clip_params(label, rng, num_frames, size), rng)
+            clip_params = sample_clip_params(label, rng, num_frames, size)
+            captions[split][name] = make_captions(label, clip_params, rng)
         else:
-            frames, _, captions[split][name] = make_clip(seed, split, label, index, num_frames, size)
+            frames, clip_params, captions[split][name] = make_clip(seed, split, label, index, num_frames, size)
             write_video(path, frames, fps)
+        for item in make_questions(label, clip_params):
+            questions[split].append(dict(question_id=len(questions[split]), video=name, **item))
         if progress is not None:
             progress.update()
     if progress is not None:
@@ -640,6 +713,9 @@ def generate_synthetic_dataset(out_dir: Union[str, os.PathLike],
         lines = [f'{name} {label}\n' for (job_split, label, _), name in zip(jobs, names) if job_split == split]
         _atomic_write_text(files['ann_files'][split], ''.join(lines))
         _atomic_write_text(files['caption_files'][split], json.dumps(captions[split], indent=2) + '\n')
+        _atomic_write_text(files['qa_files'][split], json.dumps(questions[split], indent=2) + '\n')
+    ans2label = make_ans2label([item['answer'] for item in questions['train']])
+    _atomic_write_text(files['ans2label_file'], json.dumps(ans2label, indent=2) + '\n')
     _atomic_write_text(files['label_map'], ''.join(f'{name}\n' for name in SYNTHETIC_CLASSES))
     all_captions = [text for split in SPLITS for texts in captions[split].values() for text in texts]
     _atomic_write_text(files['vocab_file'], ''.join(f'{token}\n' for token in make_vocab(all_captions)))

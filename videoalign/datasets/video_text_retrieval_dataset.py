@@ -60,6 +60,8 @@ class VideoTextRetrievalDataset(VideoDataset):
         pre_text (bool): Clean the captions with mmaction2's ``pre_text``. Defaults to False (as ALPRO).
         check_videos (bool, optional): Check at load that decord reads each video (first and last frame) and
             leave out those it cannot read. None means in test mode only. Defaults to None.
+        source (str, optional): A ``source`` given to every sample, e.g. ``'video'`` for ALPRO's pretraining, which
+            picks the video or image entity prompts by it. None adds no key. Defaults to None.
         **kwargs: Other arguments of :class:`~videoalign.datasets.VideoDataset` (``data_prefix``, ``test_mode``,
             ``max_skips``, ``start_index``, ``modality``; not ``class_names``, ``num_shots``, ``multi_class``).
     """
@@ -71,6 +73,7 @@ class VideoTextRetrievalDataset(VideoDataset):
                  paragraph: bool = False,
                  pre_text: bool = False,
                  check_videos: Optional[bool] = None,
+                 source: Optional[str] = None,
                  **kwargs) -> None:
         for key in ('class_names', 'num_shots', 'multi_class'):
             if kwargs.get(key):
@@ -79,6 +82,7 @@ class VideoTextRetrievalDataset(VideoDataset):
         self.paragraph = paragraph
         self.pre_text = pre_text
         self.check_videos = kwargs.get('test_mode', False) if check_videos is None else check_videos
+        self.source = source
         self.dropped_videos: List[str] = []
         self._num_videos = self._num_texts = 0
         super().__init__(ann_file, pipeline, **kwargs)
@@ -118,6 +122,9 @@ class VideoTextRetrievalDataset(VideoDataset):
                 data_list.extend(
                     dict(filename=filename, text=c, video_id=video_id, text_id=t) for c, t in zip(captions, text_ids))
         self._num_videos, self._num_texts = len(videos), text_id
+        if self.source is not None:
+            for info in data_list:
+                info['source'] = self.source
         return data_list
 
     def filter_data(self) -> List[dict]:

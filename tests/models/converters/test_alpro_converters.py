@@ -253,7 +253,7 @@ def test_metafile_entries_name_the_alpro_converter():
             'task': 'retrieval'
         } if name == 'pretrain' else {})
     for name in ('msrvtt-qa', 'msvd-qa'):
-        assert converters[f'alpro/timesformer-b16-bert-base_{name}'] == (None, {})
+        assert converters[f'alpro/timesformer-b16-bert-base_{name}'] == ('alpro_qa', {})
     for converter, options in converters.values():
         if converter is not None:
             get_converter(converter, options)

@@ -380,3 +380,34 @@ def test_without_mlm_head():
     torch.testing.assert_close(without.forward_text(ids), with_head.forward_text(ids))
     with pytest.raises(RuntimeError, match='mlm_head=False'):
         without.mlm_logits(torch.zeros(1, 32))
+
+
+def test_google_bert_checkpoint_layout_loads(tmp_path):
+    """bert-base-uncased's pytorch_model.bin (BertForPreTraining: LayerNorm gamma/beta, pooler, next-sentence head)
+    through mmengine's Pretrained init: the LayerNorms are loaded, the extras dropped, nothing left missing."""
+    torch.manual_seed(1)
+    source = _build()
+    state = {}
+    for key, value in source.state_dict().items():
+        if key.endswith('LayerNorm.weight'):
+            key = key[:-len('weight')] + 'gamma'
+        elif key.endswith('LayerNorm.bias'):
+            key = key[:-len('bias')] + 'beta'
+        state[key] = value.clone() + (0.5 if 'LayerNorm' in key else 0.)
+    state['bert.pooler.dense.weight'] = torch.zeros(32, 32)
+    state['cls.seq_relationship.weight'] = torch.zeros(2, 32)
+    path = str(tmp_path / 'pytorch_model.bin')
+    torch.save(state, path)
+    for mlm_head in (True, False):
+        model = MODELS.build(
+            dict(
+                type='ALPROBert',
+                config=_tiny_config(),
+                fusion_layer=2,
+                mlm_head=mlm_head,
+                init_cfg=dict(type='Pretrained', checkpoint=path)))
+        model.init_weights()
+        expected = source.bert.embeddings.LayerNorm.weight + 0.5
+        torch.testing.assert_close(model.bert.embeddings.LayerNorm.weight, expected)
+        result = model.load_state_dict(torch.load(path), strict=True)  # strict: nothing missing, nothing unexpected
+        assert not result.missing_keys and not result.unexpected_keys

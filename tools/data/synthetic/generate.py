@@ -1,5 +1,6 @@
 """Generate the synthetic temporal-order video dataset (mp4 videos, mmaction2 annotation files, caption files and a
-WordPiece ``vocab.txt``), and frames of its training clips as an image set (``--frames-as-images``, on by default).
+WordPiece ``vocab.txt``), and frames of its training clips as an image set (``--frames-as-images``, on by default)
+with their clips' captions and a unigram list for ALPRO's pretraining.
 
 Run from the repository root, no installation needed::
 
@@ -18,6 +19,7 @@ except ModuleNotFoundError as error:
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..', '..')))
 
 import videoalign.datasets.synthetic as synthetic  # noqa: E402
+import videoalign.datasets.synthetic_pretrain as synthetic_pretrain  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -83,6 +85,7 @@ def main(argv=None) -> None:
         if args.frames_as_images:
             images = synthetic.generate_synthetic_images(
                 args.out_dir, frames_per_clip=args.frames_per_clip, ext=args.image_ext, overwrite=args.overwrite)
+            pretrain = synthetic_pretrain.generate_synthetic_pretrain_files(args.out_dir)
     except (ValueError, FileExistsError) as error:
         sys.exit(f'error: {error}')
     elapsed = time.perf_counter() - start
@@ -98,6 +101,8 @@ def main(argv=None) -> None:
     if images is not None:
         print(f'  images:    {images["num_images"]:5d} frames of the train clips  {images["ann_file"]}')
         print(f'  {"":<10} {"":5}        {images["image_root"]}')
+        print(f'  {"":<10} {pretrain["num_images"]:5d} captioned  {pretrain["image_caption_file"]} (ALPRO pretraining)')
+        print(f'  unigrams:  {pretrain["num_unigrams"]:5d} words      {pretrain["unigram_file"]}')
 
 
 if __name__ == '__main__':

@@ -5,7 +5,7 @@ target generators): BEVT's joint image + video pretrainer, and ALPRO's pretraini
 question-answering models. One place for both, by method, rather than mmaction2's ``multimodal/`` (BEVT is not
 multimodal) or mmpretrain's split into ``selfsup/`` and ``multimodal/`` (two rooms for one role).
 """
-from .alpro import AlproRetrieval
+from .alpro import AlproPretrainer, AlproQA, AlproRetrieval
 from .bevt import BEVTPretrainer
 
-__all__ = ['AlproRetrieval', 'BEVTPretrainer']
+__all__ = ['AlproRetrieval', 'AlproPretrainer', 'AlproQA', 'BEVTPretrainer']

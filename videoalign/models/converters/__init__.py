@@ -5,6 +5,8 @@ find it with :func:`get_converter` and write converted files with :func:`convert
 """
 from .aim import convert_aim
 from .alpro import convert_alpro, convert_alpro_visual
+from .alpro_imagenet import convert_alpro_imagenet_vit
+from .alpro_qa import convert_alpro_qa
 from .bevt import convert_bevt_finetune, convert_bevt_image, convert_bevt_pretrain
 from .dalle import convert_dalle_encoder
 from .dualpath import convert_dualpath, dualpath_state_dict
@@ -20,5 +22,6 @@ __all__ = [
     'converter_names', 'convert_checkpoint', 'convert_aim', 'convert_dualpath', 'dualpath_state_dict',
     'convert_efficient_prompt', 'convert_xclip', 'convert_openai_clip', 'convert_dalle_encoder',
     'convert_bevt_pretrain', 'convert_bevt_finetune', 'convert_bevt_image', 'is_torchscript_archive',
-    'load_torchscript_state_dict', 'convert_alpro', 'convert_alpro_visual'
+    'load_torchscript_state_dict', 'convert_alpro', 'convert_alpro_visual', 'convert_alpro_qa',
+    'convert_alpro_imagenet_vit'
 ]

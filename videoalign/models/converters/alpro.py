@@ -28,9 +28,9 @@ Which files are which, detected from the keys (:func:`detect_alpro_checkpoint`):
 ``''`` in every key containing ``bert``, and its ``XBertEncoder`` is a ``BertModel`` without MLM head); the **kind**
 is ``'pretrain'`` (``prompter.*`` or ``mpm_head.*``, e.g. ``alpro_pretrained_ckpt.pt``) or ``'retrieval'`` (a
 fine-tuned retrieval model). With the default ``task='retrieval'`` a pretraining file loads strictly into
-``AlproRetrieval`` (zero-shot retrieval). QA checkpoints (``classifier.*``) are refused: their converter comes with
-the QA model. The MLM head ``text_encoder.cls.*`` is optional in the file (a model saved by LAVIS has none): retrieval
-drops it, pretraining keeps it when it is there.
+``AlproRetrieval`` (zero-shot retrieval). QA checkpoints (``classifier.*``) are refused: the converter ``alpro_qa``
+(:mod:`~videoalign.models.converters.alpro_qa`) maps them. The MLM head ``text_encoder.cls.*`` is optional in the
+file (a model saved by LAVIS has none): retrieval drops it, pretraining keeps it when it is there.
 
 The video encoder (under ``visual_encoder.model.``, the prompter's under ``prompter.visual_encoder.model.``, in both
 layouts: LAVIS's ``TimeSformer`` also keeps its ``VisionTransformer`` as ``model``) maps to
@@ -272,7 +272,7 @@ def convert_alpro(checkpoint: Mapping, task: str = 'retrieval') -> Dict[str, tor
     classifier = [k for k in state if k.startswith('classifier.')]
     if classifier:
         raise KeyError(f'an ALPRO QA checkpoint ({", ".join(classifier[:2])}, ...): the alpro converter maps '
-                       'retrieval and pretraining checkpoints only')
+                       'retrieval and pretraining checkpoints; convert QA checkpoints with alpro_qa')
     detect_alpro_checkpoint(state)  # one layout, with a text encoder
     converted, unmapped = _convert_model(state, '')
     if any(k.startswith('prompter.') for k in state):

@@ -6,11 +6,14 @@ similarities, ALPRO's video-text contrastive (VTC, on :func:`~videoalign.models.
 and matching (VTM) losses, masked language modelling (MLM), prompting entity modelling (PEM), and BEVT's masked-token
 cross-entropy.
 """
+from .mlm_loss import MLMLoss
+from .pem_loss import PEMLoss, pem_loss, pem_pseudo_labels
 from .vtc_loss import (VTCLoss, VTCSimilarities, all_gather_with_grad, clamp_temperature_, vtc_loss_from_similarities,
                        vtc_similarities)
 from .vtm_loss import HardNegatives, VTMLoss, sample_hard_negatives, vtm_labels, vtm_pair_indices
 
 __all__ = [
     'VTCLoss', 'VTCSimilarities', 'all_gather_with_grad', 'clamp_temperature_', 'vtc_similarities',
-    'vtc_loss_from_similarities', 'VTMLoss', 'HardNegatives', 'sample_hard_negatives', 'vtm_pair_indices', 'vtm_labels'
+    'vtc_loss_from_similarities', 'VTMLoss', 'HardNegatives', 'sample_hard_negatives', 'vtm_pair_indices', 'vtm_labels',
+    'MLMLoss', 'PEMLoss', 'pem_pseudo_labels', 'pem_loss'
 ]

@@ -55,6 +55,36 @@ def _drop_position_ids(module: nn.Module, state_dict: dict, prefix: str, *args) 
             level=logging.WARNING)
 
 
+#: What Google's BERT checkpoints (``bert-base-uncased``'s ``pytorch_model.bin``: ``BertForPreTraining``) hold that
+#: ALPRO's BERT does not: the pooler and the next-sentence head.
+PRETRAINING_EXTRAS = ('bert.pooler.', 'cls.seq_relationship.')
+
+
+def _from_bert_checkpoint(module: 'ALPROBert', state_dict: dict, prefix: str, *args) -> None:
+    """Load pre-hook of :class:`ALPROBert`: read Google's BERT checkpoints as transformers does.
+
+    ``bert-base-uncased``'s ``pytorch_model.bin`` names its LayerNorm parameters ``gamma`` / ``beta`` (TF-era names,
+    which ``from_pretrained`` renames; a plain ``load_state_dict``, e.g. mmengine's ``Pretrained`` init, does not) and
+    holds the pooler and the next-sentence head, which ALPRO does not use; without an MLM head the ``cls.*`` keys go
+    too. Each change is logged once.
+    """
+    dropped = PRETRAINING_EXTRAS + (() if module.cls is not None else ('cls.', ))
+    renamed, removed = 0, []
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        name = key[len(prefix):]
+        if name.startswith(dropped):
+            removed.append(name)
+            del state_dict[key]
+        elif name.endswith(('LayerNorm.gamma', 'LayerNorm.beta')):
+            state_dict[key.rsplit('.', 1)[0] + ('.weight' if key.endswith('gamma') else '.bias')] = state_dict.pop(key)
+            renamed += 1
+    if renamed or removed:
+        print_log(
+            f'{prefix or "ALPROBert"}: {renamed} LayerNorm gamma/beta renamed to weight/bias, {len(removed)} keys '
+            f'ALPRO does not use dropped ({", ".join(sorted({k.rsplit(".", 2)[0] for k in removed})) or "none"})',
+            logger='current')
+
+
 @MODELS.register_module()
 class ALPROBert(BaseModule):
     """BERT split into ALPRO's text encoder (layers ``[:fusion_layer]``) and fusion encoder (the rest).
@@ -123,6 +153,7 @@ class ALPROBert(BaseModule):
         self.bert = mlm.bert
         self.cls = mlm.cls if mlm_head else None
         self.bert.embeddings.register_load_state_dict_pre_hook(_drop_position_ids)
+        self.register_load_state_dict_pre_hook(_from_bert_checkpoint)
 
     @property
     def hidden_size(self) -> int:

@@ -6,24 +6,20 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.structures import ActionDataSample
 from mmengine.dist import all_reduce, get_rank, get_world_size
-from mmengine.model import BaseModel
 
 from videoalign.models.losses import sample_hard_negatives, vtm_pair_indices
-from videoalign.registry import MODELS, TOKENIZERS
+from videoalign.registry import MODELS
+from .alpro_base import AlproBase
 from .retrieval_scores import RetrievalScores, check_mode, gather_by_index, lavis_scores, official_scores
 
-__all__ = ['AlproRetrieval', 'ALPRO_MEAN', 'ALPRO_STD']
-
-#: ALPRO normalises with CLIP's mean and std (``config_release/*.json``), here on the 0-255 scale of the pipeline.
-ALPRO_MEAN = [0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255]
-ALPRO_STD = [0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255]
+__all__ = ['AlproRetrieval']
 
 #: The feature keys ``forward(mode='tensor')`` returns (what mmaction2's retrieval loops gather).
 FEATURE_KEYS = ('video_feat', 'video_tokens', 'video_index', 'text_feat', 'text_states', 'text_mask', 'text_index')
 
 
 @MODELS.register_module()
-class AlproRetrieval(BaseModel):
+class AlproRetrieval(AlproBase):
     """ALPRO for text-video retrieval (``AlproForVideoTextRetrieval`` of ``salesforce/ALPRO``).
 
     A TimeSformer encodes the clip into ``[CLS] + 196`` time-averaged tokens; BERT's first layers encode the text;
@@ -74,22 +70,8 @@ class AlproRetrieval(BaseModel):
                  inference: dict = dict(mode='official', k=256, batch_size=64),
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        if data_preprocessor is None:
-            data_preprocessor = dict(
-                type='ActionDataPreprocessor', mean=ALPRO_MEAN, std=ALPRO_STD, format_shape='NCTHW')
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.visual_encoder = MODELS.build(visual_encoder)
-        self.text_encoder = MODELS.build(dict(dict(mlm_head=False), **text_encoder))
-        self.tokenizer = TOKENIZERS.build(tokenizer)
+        super().__init__(visual_encoder, text_encoder, tokenizer, data_preprocessor, init_cfg)
         width = self.text_encoder.hidden_size
-        if self.visual_encoder.embed_dims != width:
-            raise ValueError(f'the fusion encoder concatenates video and text tokens: the video width '
-                             f'({self.visual_encoder.embed_dims}) must equal the text width ({width})')
-        if self.tokenizer.vocab_size > self.text_encoder.vocab_size:
-            raise ValueError(f'the tokenizer has {self.tokenizer.vocab_size} word pieces but the text encoder embeds '
-                             f'only {self.text_encoder.vocab_size}: set text_encoder.config.vocab_size')
         self.vision_proj = nn.Linear(width, embed_dim)
         self.text_proj = nn.Linear(width, embed_dim)
         self.itm_head = nn.Linear(width, 2)
@@ -100,18 +82,6 @@ class AlproRetrieval(BaseModel):
         self.inference_mode, self.inference_k, self.inference_batch_size = check_mode(**inference)
 
     # ------------------------------------------------------------------ encoders
-    @staticmethod
-    def _clips(inputs: torch.Tensor) -> torch.Tensor:
-        """``(B, 1, C, T, H, W)`` from the data preprocessor (one view per video), or ``(B, C, T, H, W)``."""
-        if inputs.dim() == 6:
-            if inputs.shape[1] != 1:
-                raise ValueError(f'ALPRO encodes one clip per video, got {inputs.shape[1]} views (inputs of shape '
-                                 f'{tuple(inputs.shape)}); use num_clips=1 in SampleFrames/ALPROSampleFrames')
-            inputs = inputs[:, 0]
-        if inputs.dim() != 5:
-            raise ValueError(f'expected clips (B, C, T, H, W), got shape {tuple(inputs.shape)}')
-        return inputs
-
     def encode_video(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Video tokens and the VTC feature of clips.
 
@@ -122,27 +92,22 @@ class AlproRetrieval(BaseModel):
             dict: ``video_tokens`` ``(B, 1 + N, D)`` and ``video_feat`` ``(B, embed_dim)``, L2-normalised
             ``vision_proj`` of the CLS token.
         """
-        tokens = self.visual_encoder(self._clips(inputs)).video_tokens
+        tokens = self.video_tokens(inputs)
         return dict(video_tokens=tokens, video_feat=F.normalize(self.vision_proj(tokens[:, 0]), dim=-1))
 
-    def encode_text(self, texts: Union[str, Sequence[str]]) -> Dict[str, torch.Tensor]:
+    def encode_text(self, texts: Union[str, Sequence[str], Dict[str, torch.Tensor]]) -> Dict[str, torch.Tensor]:
         """Text states and the VTC feature of texts (tokenized with ``self.tokenizer``).
 
         Args:
-            texts (str | Sequence[str]): The texts.
+            texts (str | Sequence[str] | dict): The texts, or the tokenizer's output of them.
 
         Returns:
             dict: ``text_states`` ``(B, L, D)`` (the text encoder's output), ``text_mask`` ``(B, L)`` and
             ``text_feat`` ``(B, embed_dim)``, L2-normalised ``text_proj`` of the CLS token.
         """
-        return self._encode_tokens(self.tokenizer(texts))
-
-    def _encode_tokens(self, tokens: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-        """:meth:`encode_text` of the tokenizer's output (``input_ids``, ``attention_mask``)."""
-        device = self.temp.device
-        mask = tokens['attention_mask'].to(device)
-        states = self.text_encoder.forward_text(tokens['input_ids'].to(device), mask)
-        return dict(text_states=states, text_mask=mask, text_feat=F.normalize(self.text_proj(states[:, 0]), dim=-1))
+        text = self.text_states(texts)
+        text['text_feat'] = F.normalize(self.text_proj(text['text_states'][:, 0]), dim=-1)
+        return text
 
     def itm_logits(self, text_states: torch.Tensor, text_mask: torch.Tensor,
                    video_tokens: torch.Tensor) -> torch.Tensor:
@@ -169,9 +134,8 @@ class AlproRetrieval(BaseModel):
                              'VideoTextRetrievalDataset with test_mode=False for the training set')
         return texts
 
-    def contrast_and_match(
-            self, video: Dict[str, torch.Tensor],
-            text: Dict[str, torch.Tensor]) -> Tuple[Dict[str, torch.Tensor], Optional[torch.Tensor]]:
+    def contrast_and_match(self, video: Dict[str, torch.Tensor],
+                           text: Dict[str, torch.Tensor]) -> Tuple[Dict[str, torch.Tensor], Optional[torch.Tensor]]:
         """VTC over all ranks, then VTM on the ``B`` positives and ``2B`` hard negatives (ALPRO's ``compute_vtm``).
 
         Args:
