@@ -112,7 +112,7 @@ def test_all_four_losses_fall(files):
         torch.manual_seed(step)
         losses = model(clips, samples, mode='loss')
         optim.update_params(sum(v for k, v in losses.items() if k.startswith('loss')))
-        history.append({k: float(v) for k, v in losses.items() if k.startswith('loss')})
+        history.append({k: v.item() for k, v in losses.items() if k.startswith('loss')})
     for key in ('loss_vtc', 'loss_vtm', 'loss_mlm', 'loss_pem'):
         first = sum(h[key] for h in history[:5]) / 5
         last = sum(h[key] for h in history[-5:]) / 5
