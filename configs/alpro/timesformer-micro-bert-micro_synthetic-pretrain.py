@@ -13,33 +13,15 @@ _base_ = ['./timesformer-micro-bert-micro_synthetic-prompter.py']
 
 num_frames = 4
 input_size = 64
-width = 96
 prompter_checkpoint = 'work_dirs/timesformer-micro-bert-micro_synthetic-prompter/epoch_10.pth'
-visual_encoder = dict(
-    type='ALPROTimeSformer',
-    num_frames=num_frames,
-    img_size=input_size,
-    patch_size=16,
-    embed_dims=width,
-    num_heads=4,
-    num_transformer_layers=2,
-    drop_path_rate=0.)
-text_encoder = dict(
-    type='ALPROBert',
-    config=dict(
-        vocab_size=128,
-        hidden_size=width,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        intermediate_size=4 * width,
-        max_position_embeddings=64),
-    fusion_layer=2)
+visual_encoder = dict(_base_.micro_visual_encoder, num_frames=num_frames)
+text_encoder = _base_.micro_text_encoder
 model = dict(
     _delete_=True,
     type='AlproPretrainer',
     visual_encoder=visual_encoder,
     text_encoder=text_encoder,
-    tokenizer=dict(type='ALPROTokenizer', vocab='data/synthetic/vocab.txt', max_length=16),
+    tokenizer=_base_.micro_tokenizer,
     embed_dim=64,
     prompter=dict(
         type='ALPROPrompter',
@@ -51,11 +33,7 @@ model = dict(
     num_entities=16,
     mlm_probability=0.15,
     pem_loss=dict(type='PEMLoss', ignore_threshold=0.2, ignore_rule='intended'),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[122.7709383, 116.7460125, 104.09373615],
-        std=[68.5005327, 66.6321579, 70.32316305],
-        format_shape='NCTHW'))
+    data_preprocessor=_base_.micro_normalisation)
 
 # the prompter's pipelines with the PEM box (16 px patches) before packing
 pack = dict(type='PackActionInputs', algorithm_keys=('text', 'pem_box', 'source'))

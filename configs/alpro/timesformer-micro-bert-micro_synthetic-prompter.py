@@ -7,41 +7,19 @@
 #   python tools/data/synthetic/generate.py   # the clips, captions, vocab.txt, frames with their clips' captions
 #   python tools/train.py configs/alpro/timesformer-micro-bert-micro_synthetic-prompter.py \
 #       --work-dir work_dirs/timesformer-micro-bert-micro_synthetic-prompter
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/models/alpro_micro.py', '../_base_/default_runtime.py']
 
 num_frames = 4
 input_size = 64
-width = 96
 model = dict(
     type='AlproRetrieval',
-    visual_encoder=dict(
-        type='ALPROTimeSformer',
-        num_frames=num_frames,
-        img_size=input_size,
-        patch_size=16,
-        embed_dims=width,
-        num_heads=4,
-        num_transformer_layers=2,
-        drop_path_rate=0.),
-    text_encoder=dict(
-        type='ALPROBert',
-        config=dict(
-            vocab_size=128,  # data/synthetic/vocab.txt has 99 word pieces
-            hidden_size=width,
-            num_hidden_layers=4,
-            num_attention_heads=4,
-            intermediate_size=4 * width,
-            max_position_embeddings=64),
-        fusion_layer=2),
-    tokenizer=dict(type='ALPROTokenizer', vocab='data/synthetic/vocab.txt', max_length=16),
+    visual_encoder=dict(_base_.micro_visual_encoder, num_frames=num_frames),
+    text_encoder=_base_.micro_text_encoder,
+    tokenizer=_base_.micro_tokenizer,
     embed_dim=64,
     vtm_loss=None,
     inference=dict(mode='vtc'),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[122.7709383, 116.7460125, 104.09373615],
-        std=[68.5005327, 66.6321579, 70.32316305],
-        format_shape='NCTHW'))
+    data_preprocessor=_base_.micro_normalisation)
 
 data_root = 'data/synthetic'
 video_ops = ('Identity', 'Contrast', 'Brightness', 'Sharpness', 'ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate'

@@ -7,40 +7,18 @@
 #       --work-dir work_dirs/alpro_micro_retrieval
 #   python tools/test.py configs/alpro/timesformer-micro-bert-micro_synthetic-retrieval.py \
 #       work_dirs/alpro_micro_retrieval/epoch_40.pth
-_base_ = ['../_base_/datasets/msrvtt_retrieval.py', '../_base_/default_runtime.py']
+_base_ = ['../_base_/models/alpro_micro.py', '../_base_/datasets/msrvtt_retrieval.py', '../_base_/default_runtime.py']
 
 num_frames = 8
 input_size = 64
-width = 96
 model = dict(
     type='AlproRetrieval',
-    visual_encoder=dict(
-        type='ALPROTimeSformer',
-        num_frames=num_frames,
-        img_size=input_size,
-        patch_size=16,
-        embed_dims=width,
-        num_heads=4,
-        num_transformer_layers=2,
-        drop_path_rate=0.),
-    text_encoder=dict(
-        type='ALPROBert',
-        config=dict(
-            vocab_size=128,  # data/synthetic/vocab.txt has 99 word pieces
-            hidden_size=width,
-            num_hidden_layers=4,
-            num_attention_heads=4,
-            intermediate_size=4 * width,
-            max_position_embeddings=64),
-        fusion_layer=2),
-    tokenizer=dict(type='ALPROTokenizer', vocab='data/synthetic/vocab.txt', max_length=16),
+    visual_encoder=dict(_base_.micro_visual_encoder, num_frames=num_frames),
+    text_encoder=_base_.micro_text_encoder,
+    tokenizer=_base_.micro_tokenizer,
     embed_dim=64,
     inference=dict(mode='official', k=16, batch_size=256),
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[122.7709383, 116.7460125, 104.09373615],
-        std=[68.5005327, 66.6321579, 70.32316305],
-        format_shape='NCTHW'))
+    data_preprocessor=_base_.micro_normalisation)
 
 # the synthetic clips and their captions ({video: [captions]}), read as MSR-VTT is, at 64 px
 data_root = 'data/synthetic/videos'
