@@ -33,6 +33,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--topk', type=int, default=5, help='how many labels to print')
     parser.add_argument('--device', default='cpu', help='device, e.g. cpu or cuda:0')
     parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='run the model under autocast (bf16 on a CPU or a GPU that has it, else fp16)')
+    parser.add_argument(
         '--non-strict',
         action='store_true',
         help='load a checkpoint whose keys do not all fit the model (by default an error)')
@@ -48,7 +52,7 @@ def main() -> None:
         labels = load_class_names(args.label_file)
     model = init_model(
         args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options, strict=not args.non_strict)
-    results = inference_video(model, args.video, labels=labels, topk=args.topk)
+    results = inference_video(model, args.video, labels=labels, topk=args.topk, amp=args.amp)
     print(f'top-{len(results)} for {args.video}:')
     for rank, (label, score) in enumerate(results, 1):
         print(f'{rank:2d}. {score:.4f}  {label}')

@@ -35,6 +35,8 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, as key=value pairs; e.g. test_dataloader.batch_size=4')
+    parser.add_argument(
+        '--amp', action='store_true', help='test under autocast (bf16 on a CPU or a GPU that supports it, else fp16)')
     parser.add_argument('--show-dir', help='directory where the visualised samples are saved')
     parser.add_argument('--show', action='store_true', help='show the visualised samples in a window')
     parser.add_argument('--interval', type=int, default=1, help='visualise every n-th sample')
@@ -60,6 +62,8 @@ def merge_args(cfg, args: argparse.Namespace):
         dump = check_writable(args.dump, '--dump')  # before the test runs, not after
         evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, (list, tuple)) else [cfg.test_evaluator]
         cfg.test_evaluator = list(evaluators) + [dict(type='AtomicDumpResults', out_file_path=dump)]
+    if args.amp:
+        cfg.test_cfg = dict(cfg.get('test_cfg') or dict(type='TestLoop'), fp16=True)
     cfg.work_dir = default_work_dir(cfg, args.config, args.work_dir)
     if '://' not in args.checkpoint and not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')

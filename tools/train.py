@@ -13,6 +13,7 @@ except ImportError:  # running from a source checkout that is not installed
 from videoalign.compat import shutdown_distributed
 from videoalign.engine import build_runner, default_work_dir, load_config
 from videoalign.utils.cli import DictAction
+from videoalign.utils.precision import amp_dtype
 from videoalign.utils.process import die_with_parent
 
 
@@ -27,7 +28,11 @@ def parse_args() -> argparse.Namespace:
         type=str,
         const='auto',
         help='resume from the given checkpoint, or without a path from the latest checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision training')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='train and validate under autocast: bf16 on a CPU (mmengine\'s AmpOptimWrapper, made to run there by '
+        'videoalign.compat) or a GPU that supports it, else fp16 with a dynamic loss scale')
     parser.add_argument('--no-validate', action='store_true', help='do not evaluate checkpoints during training')
     parser.add_argument(
         '--auto-scale-lr',
@@ -49,19 +54,33 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def set_amp(cfg, config: str) -> None:
+    """Train (and validate) under autocast: bf16 on a CPU or a GPU that has it, else fp16 with a dynamic loss scale.
+
+    A config that already asks for ``AmpOptimWrapper`` keeps its own dtype and loss scale.
+    """
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+        raise ValueError(f'--amp supports optim_wrapper.type OptimWrapper or AmpOptimWrapper in {config}, '
+                         f'not {wrapper!r}')
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    dtype = amp_dtype(device)
+    if wrapper == 'OptimWrapper':
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.dtype = str(dtype).replace('torch.', '')
+        # bf16 has fp32's exponent range: no loss scale (on a CPU there is none in any case)
+        cfg.optim_wrapper.loss_scale = 'dynamic' if dtype == torch.float16 else dict(enabled=False)
+    if cfg.get('val_cfg'):
+        cfg.val_cfg.fp16 = True
+
+
 def merge_args(cfg, args: argparse.Namespace):
     """Apply the command-line options to the config (mmaction2's rules)."""
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.work_dir = default_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
-        if not torch.cuda.is_available():
-            raise RuntimeError('--amp needs a GPU: mmengine 0.10.7 runs AmpOptimWrapper on CUDA, NPU, MLU or MUSA only')
-        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-            raise ValueError(f'--amp supports optim_wrapper.type OptimWrapper or AmpOptimWrapper, not {wrapper!r}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        set_amp(cfg, args.config)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

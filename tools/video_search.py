@@ -96,7 +96,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     index.add_argument(
         '--rebuild', action='store_true', help='discard the index in --out (e.g. one of another model) and start again')
     index.add_argument('--retry-failed', action='store_true', help='try again the videos that could not be read before')
-    index.add_argument('--fp16', action='store_true', help='encode under fp16 autocast (CUDA only)')
+    index.add_argument(
+        '--amp', action='store_true', help='encode under autocast (bf16 on a CPU or a GPU that supports it, else fp16)')
     _add_common_args(index)
 
     query = commands.add_parser(
@@ -151,7 +152,7 @@ def run_index(args: argparse.Namespace) -> dict:
         shard_size=args.shard_size,
         rebuild=args.rebuild,
         retry_failed=args.retry_failed,
-        fp16=args.fp16)
+        amp=args.amp)
 
 
 def format_results(queries: Sequence[str], results: List[List[dict]], index: VideoIndex, rerank: int) -> str:

@@ -38,6 +38,9 @@ def test_closed_set_and_free_text(tiny_synthetic, tiny_checkpoint):
     assert sorted(name for name, _ in free) == sorted(labels)  # topk capped at the number of labels
     assert sum(score for _, score in free) == pytest.approx(1.0, abs=1e-4)
     assert [s for _, s in free] == sorted((s for _, s in free), reverse=True)
+    with_amp = dict(inference_video(model, video, labels=labels, topk=10, amp=True))  # bf16 autocast on the CPU
+    assert sorted(with_amp) == sorted(labels) and sum(with_amp.values()) == pytest.approx(1.0, abs=1e-4)
+    assert max(abs(with_amp[name] - score) for name, score in free) < 0.02 and with_amp != dict(free)
     assert model.cls_head.class_names == load_class_names(f'{tiny_synthetic}/label_map.txt')  # left as it was
     assert inference_video(model, video, topk=3) == closed
     # back to the closed set: the class text embeddings follow the class list
@@ -85,7 +88,7 @@ def test_demo_script(tiny_synthetic, tiny_checkpoint):
     options = [f'{k}={v}' for k, v in _options(tiny_synthetic).items()]
     proc = run_tool([
         'python', 'demo/demo.py', video, '--config', XCLIP_QUICKSTART_CONFIG, '--checkpoint', tiny_checkpoint,
-        '--labels', 'three dogs pulling a sled', 'a shape moves right', '--topk', '2', '--cfg-options'
+        '--labels', 'three dogs pulling a sled', 'a shape moves right', '--topk', '2', '--amp', '--cfg-options'
     ] + options)
     rows = re.findall(r'^\s*(\d)\. ([0-9.]+)  (.+)$', proc.stdout, re.M)
     assert [r[0] for r in rows] == ['1', '2'], proc.stdout

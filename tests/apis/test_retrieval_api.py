@@ -90,6 +90,9 @@ def test_encode_video_and_text(setup):
     single = encode_video(model, paths[2])
     assert single.shape == (1, 16)
     torch.testing.assert_close(single[0], feats[2], rtol=1e-4, atol=1e-5)
+    with_amp = encode_video(model, paths, batch_size=5, amp=True)  # bf16 autocast on the CPU, float32 out
+    assert with_amp.dtype == torch.float32 and not torch.equal(with_amp, feats)
+    assert (with_amp * feats).sum(dim=1).min() > 0.99  # cosine to the fp32 features
     # what the model gives for the data preprocessor's output of the config's pipeline
     from mmengine.dataset import Compose, pseudo_collate
     sample = Compose(TINY_ALPRO_TEST_PIPELINE)(dict(filename=paths[2], label=-1, start_index=0, modality='RGB'))

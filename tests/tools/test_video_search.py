@@ -83,6 +83,7 @@ def test_command_line_index_and_query(setup, tmp_path):
     out = str(tmp_path / 'index')
     args = index_args(setup, out)
     args[args.index('--num-workers') + 1] = '1'  # decoded in a worker process
+    args.append('--amp')  # bf16 autocast on the CPU
     proc = run_tool(['python', TOOL] + args)
     assert 'encoding 6 into' in proc.stdout, proc.stdout
     assert re.search(r'1 unreadable videos skipped.*\n\s+broken\.mp4\s+\S', proc.stdout + proc.stderr)

@@ -40,6 +40,7 @@ except ModuleNotFoundError as error:
 from videoalign.registry import MODELS  # noqa: E402
 from videoalign.structures import VideoFeatures  # noqa: E402
 from videoalign.utils import register_all_modules  # noqa: E402
+from videoalign.utils.precision import amp_dtype  # noqa: E402
 
 CLIP_MEAN = (0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255)
 CLIP_STD = (0.26862954 * 255, 0.26130258 * 255, 0.27577711 * 255)
@@ -58,7 +59,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--video-root', default=None, help='folder of the videos of --ann-file')
     parser.add_argument('--batch-size', type=int, default=256, help='frames per forward pass (default: %(default)s)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--fp16', action='store_true', help='run the encoder under fp16 autocast (CUDA only)')
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument(
+        '--amp',
+        action='store_true',
+        help='run the encoder under autocast (bf16 on a CPU or a GPU that has it, else fp16)')
+    precision.add_argument(
+        '--fp16',
+        action='store_true',
+        help='run the encoder under fp16 autocast, as the official extraction (CUDA only)')
     parser.add_argument('--save-dtype', choices=('float32', 'float16'), default='float32')
     parser.add_argument(
         '--bgr-as-rgb',
@@ -145,8 +154,10 @@ class UnreadableVideo(Exception):
 
 
 def encode_video(path: str, backbone: torch.nn.Module, preprocess: FramePreprocessor, batch_size: int,
-                 device: torch.device, fp16: bool) -> np.ndarray:
+                 device: torch.device, dtype: Optional[torch.dtype]) -> np.ndarray:
     """The backbone's embedding of every frame of the video at ``path``: ``(T_video, D)`` float32.
+
+    The backbone runs under autocast in ``dtype``, or in its own precision where ``dtype`` is None.
 
     Raises:
         UnreadableVideo: If decord cannot open the video or decode one of its frames.
@@ -165,7 +176,7 @@ def encode_video(path: str, backbone: torch.nn.Module, preprocess: FramePreproce
             frames = reader.get_batch(list(range(start, min(start + batch_size, num_frames)))).asnumpy()
         except Exception as err:
             raise UnreadableVideo(f'frames {start}..: {type(err).__name__}: {err}') from err
-        with torch.autocast(device.type, dtype=torch.float16, enabled=fp16 and device.type == 'cuda'):
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             out = frame_embeds(backbone(preprocess(frames).to(device)))
         feats.append(out[0].float().cpu().numpy())
     return np.concatenate(feats)
@@ -208,6 +219,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                  f'(run this tool with the config that decodes videos, not the one that reads features)')
     backbone.init_weights()
     device = torch.device(args.device)
+    if args.fp16 and device.type != 'cuda':
+        sys.exit(f'error: --fp16 runs on CUDA only (--device {args.device}); use --amp for bf16 on a CPU')
+    dtype = torch.float16 if args.fp16 else amp_dtype(device) if args.amp else None
     backbone.to(device).eval().requires_grad_(False)
     check_backbone(backbone, device)
     preprocessor_cfg = cfg.model.get('data_preprocessor', {})
@@ -230,7 +244,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     with torch.inference_mode():
         for video, out in todo:
             try:
-                feats = encode_video(video, backbone, preprocess, args.batch_size, device, args.fp16)
+                feats = encode_video(video, backbone, preprocess, args.batch_size, device, dtype)
             except UnreadableVideo as err:
                 unreadable.append(f'{video}\t{str(err).splitlines()[0] if str(err) else ""}')
             else:

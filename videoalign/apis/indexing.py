@@ -189,7 +189,7 @@ def index_videos(model: nn.Module,
                  shard_size: int = 256,
                  rebuild: bool = False,
                  retry_failed: bool = False,
-                 fp16: bool = False,
+                 amp: bool = False,
                  show_progress: bool = True) -> dict:
     """Encode every video under ``video_dir`` into the index folder ``out_dir``, or bring an index up to date.
 
@@ -214,7 +214,7 @@ def index_videos(model: nn.Module,
         shard_size (int): Videos per shard file. Defaults to 256.
         rebuild (bool): Discard the index in ``out_dir`` and start again. Defaults to False.
         retry_failed (bool): Try again the videos that failed before. Defaults to False.
-        fp16 (bool): Encode under fp16 autocast (CUDA only). Defaults to False.
+        amp (bool): Encode under autocast (bf16 on a CPU or a GPU that supports it, else fp16). Defaults to False.
         show_progress (bool): Show a progress bar. Defaults to True.
 
     Returns:
@@ -317,7 +317,7 @@ def index_videos(model: nn.Module,
                             failed_now[todo[i]] = error
                             writer.fail(todo[i], found[todo[i]], error)
                     if good:
-                        feats, tokens = _encode_samples(model, [packed for _, packed in good], save_tokens, fp16)
+                        feats, tokens = _encode_samples(model, [packed for _, packed in good], save_tokens, amp)
                         if manifest['embed_dim'] is None:
                             manifest['embed_dim'] = int(feats.shape[1])
                         if save_tokens and manifest['tokens'] is None:

@@ -13,6 +13,7 @@ from mmengine.runner import load_checkpoint
 from ..datasets.class_names import resolve_class_names
 from ..hub import get_config_path
 from ..registry import MODELS
+from ..utils.precision import autocast
 
 
 def _load_config(config: Union[str, Path, Config]) -> Config:
@@ -105,7 +106,8 @@ def inference_video(model: nn.Module,
                     video: Union[str, dict],
                     labels: Optional[Sequence[str]] = None,
                     topk: int = 5,
-                    test_pipeline: Optional[Compose] = None) -> List[Tuple[str, float]]:
+                    test_pipeline: Optional[Compose] = None,
+                    amp: bool = False) -> List[Tuple[str, float]]:
     """Score a video against the model's classes, or against free-text ``labels``.
 
     With ``labels`` and a text-prompt head (one that scores class-name text), the video is scored against
@@ -119,6 +121,8 @@ def inference_video(model: nn.Module,
             Defaults to None (the model's own classes).
         topk (int): How many of the best labels to return. Defaults to 5.
         test_pipeline (Compose, optional): Defaults to the config's ``test_pipeline``.
+        amp (bool): Run the model under autocast (:func:`~videoalign.utils.precision.amp_dtype`: bf16 on a CPU or a
+            GPU that supports it, else fp16); the scores are returned in float32. Defaults to False.
 
     Returns:
         list[tuple[str, float]]: ``(label, score)`` pairs, best first.
@@ -138,7 +142,7 @@ def inference_video(model: nn.Module,
         head.set_class_names(list(labels))
     try:
         names = list(labels) if labels is not None else _class_names(model)
-        with torch.no_grad():
+        with torch.no_grad(), autocast(model, amp):
             scores = model.test_step(data)[0].pred_score.float().cpu()
     finally:
         if labels is not None and open_vocabulary:

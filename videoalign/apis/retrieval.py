@@ -19,6 +19,8 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 
+from ..utils.precision import autocast
+
 __all__ = [
     'SEARCH_MODELS', 'VIDEO_EXTS', 'IndexMismatchError', 'IndexBusyError', 'UnreadableVideoError', 'encode_video',
     'encode_text'
@@ -99,11 +101,11 @@ def _load_video(pipeline: Compose, path: str) -> dict:
 def _encode_samples(model: nn.Module,
                     samples: List[dict],
                     return_tokens: bool,
-                    fp16: bool = False) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+                    amp: bool = False) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """Encode packed pipeline outputs: ``(n, E)`` float32 normalised features and ``(n, L, D)`` tokens, on the CPU."""
     data = model.data_preprocessor(pseudo_collate(samples), False)
     device = data['inputs'].device
-    with torch.no_grad(), torch.autocast(device.type, dtype=torch.float16, enabled=fp16 and device.type == 'cuda'):
+    with torch.no_grad(), autocast(device, amp):
         out = model.encode_video(data['inputs'])
     feats = F.normalize(out['video_feat'].float(), dim=-1).cpu()
     tokens = out['video_tokens'].detach().cpu() if return_tokens else None
@@ -115,7 +117,8 @@ def encode_video(model: nn.Module,
                  batch_size: int = 8,
                  return_tokens: bool = False,
                  test_pipeline: Optional[Compose] = None,
-                 show_progress: bool = False) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+                 show_progress: bool = False,
+                 amp: bool = False) -> Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
     """The L2-normalised VTC features of videos, read with the config's test pipeline and the data preprocessor.
 
     Args:
@@ -127,6 +130,8 @@ def encode_video(model: nn.Module,
         test_pipeline (Compose, optional): Defaults to the config's (``test_dataloader.dataset.pipeline``, else
             ``test_pipeline``).
         show_progress (bool): Show a progress bar. Defaults to False.
+        amp (bool): Encode under autocast (:func:`~videoalign.utils.precision.amp_dtype`: bf16 on a CPU or a GPU
+            that supports it, else fp16). Defaults to False.
 
     Returns:
         torch.Tensor | tuple[torch.Tensor, torch.Tensor]: ``(N, E)`` float32 features on the CPU (``(1, E)`` for one
@@ -149,7 +154,8 @@ def encode_video(model: nn.Module,
     feats, tokens = [], []
     for start in range(0, len(paths), batch_size):
         chunk = paths[start:start + batch_size]
-        batch_feats, batch_tokens = _encode_samples(model, [_load_video(pipeline, p) for p in chunk], return_tokens)
+        batch_feats, batch_tokens = _encode_samples(model, [_load_video(pipeline, p) for p in chunk], return_tokens,
+                                                    amp)
         feats.append(batch_feats)
         tokens.append(batch_tokens)
         if bar is not None:
@@ -160,13 +166,17 @@ def encode_video(model: nn.Module,
     return (feats, torch.cat(tokens)) if return_tokens else feats
 
 
-def encode_text(model: nn.Module, texts: Union[str, Sequence[str]], batch_size: int = 256) -> torch.Tensor:
+def encode_text(model: nn.Module,
+                texts: Union[str, Sequence[str]],
+                batch_size: int = 256,
+                amp: bool = False) -> torch.Tensor:
     """The L2-normalised VTC features of texts.
 
     Args:
         model (nn.Module): A retrieval model (e.g. ``AlproRetrieval``).
         texts (str | Sequence[str]): A text or a list of them.
         batch_size (int): Texts per forward pass. Defaults to 256.
+        amp (bool): Encode under autocast (as :func:`encode_video`). Defaults to False.
 
     Returns:
         torch.Tensor: ``(N, E)`` float32 features on the CPU.
@@ -179,7 +189,7 @@ def encode_text(model: nn.Module, texts: Union[str, Sequence[str]], batch_size: 
     if bad:
         raise TypeError(f'texts must be strings, got {type(bad[0]).__name__}: {bad[0]!r}')
     feats = []
-    with torch.no_grad():
+    with torch.no_grad(), autocast(model, amp):
         for start in range(0, len(texts), batch_size):
             feats.append(F.normalize(model.encode_text(texts[start:start + batch_size])['text_feat'].float(), dim=-1))
     return torch.cat(feats).cpu()

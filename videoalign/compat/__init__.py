@@ -25,11 +25,14 @@ Nothing else in videoalign patches third-party code. Each defect below was repro
    :func:`~videoalign.compat.mmaction_numpy2.fix_color_jitter_hue` makes it shift hues as under NumPy 1.
 8. mmaction2's ``BaseHead`` turns bf16 scores into NumPy (``TypeError``) for its training accuracy and stores bf16
    predictions: :func:`~videoalign.compat.mmaction_bf16.fix_bf16_head_scores` hands it float32 scores.
+9. mmengine 0.10.7's ``AmpOptimWrapper`` asserts that an accelerator is available, so ``--amp`` cannot train on a
+   CPU: :func:`~videoalign.compat.amp_cpu.allow_cpu_amp` builds it for bf16 CPU autocast without a loss scale.
 
 :func:`apply` runs every item but 3 when ``videoalign`` is imported; item 3 acts when the tools build a Runner
 (they call :func:`~videoalign.compat.distributed.setup_distributed`). Every patch keeps the original as
 ``__wrapped__``; nothing in this package imports the rest of videoalign.
 """
+from .amp_cpu import allow_cpu_amp
 from .checkpoint import load_checkpoint_safely, register_checkpoint_schemes
 from .distributed import CPUDistributedDataParallel, setup_distributed, shutdown_distributed
 from .mmaction_bf16 import fix_bf16_head_scores
@@ -40,7 +43,7 @@ from .swin import fix_swin_init_weights
 __all__ = [
     'apply', 'load_checkpoint_safely', 'setup_distributed', 'shutdown_distributed', 'CPUDistributedDataParallel',
     'register_checkpoint_schemes', 'provide_missing_drn', 'quiet_mmcv_lite', 'restore_numpy_aliases',
-    'fix_color_jitter_hue', 'fix_bf16_head_scores', 'fix_swin_init_weights'
+    'fix_color_jitter_hue', 'fix_bf16_head_scores', 'fix_swin_init_weights', 'allow_cpu_amp'
 ]
 
 _applied = False
@@ -57,5 +60,6 @@ def apply() -> None:
     fix_color_jitter_hue()
     fix_bf16_head_scores()
     fix_swin_init_weights()
+    allow_cpu_amp()
     register_checkpoint_schemes()
     _applied = True

@@ -4,25 +4,8 @@ import pytest
 import torch
 
 from videoalign.registry import MODELS
+from videoalign.testing import tiny_bevt_batches as batches
 from videoalign.testing import tiny_bevt_pretrainer
-
-
-def batches(seed: int = 0):
-    """Preprocessed inputs of 2 clips of 4 frames and 4 images, 64 px (tokenizer copies 32 px)."""
-    g = torch.Generator().manual_seed(seed)
-    tubes = torch.rand(2, 2, 4, 4, generator=g) > 0.5
-    video = dict(
-        imgs=torch.randn(2, 3, 4, 64, 64, generator=g),
-        imgs_second=torch.rand(2, 3, 4, 32, 32, generator=g),
-        mask=tubes,
-        target_mask=tubes.repeat_interleave(2, dim=1))
-    blocks = torch.rand(4, 4, 4, generator=g) > 0.5
-    image = dict(
-        imgs=torch.randn(4, 3, 64, 64, generator=g),
-        imgs_second=torch.rand(4, 3, 32, 32, generator=g),
-        mask=blocks,
-        target_mask=blocks)
-    return dict(inputs=video, data_samples=None), dict(inputs=image, data_samples=None)
 
 
 @pytest.fixture
