@@ -13,7 +13,7 @@ except ImportError:  # running from a source checkout that is not installed
 from videoalign.compat import shutdown_distributed
 from videoalign.engine import build_runner, default_work_dir, load_config
 from videoalign.utils.cli import DictAction
-from videoalign.utils.precision import amp_dtype
+from videoalign.utils.precision import amp_optim_wrapper
 from videoalign.utils.process import die_with_parent
 
 
@@ -59,17 +59,8 @@ def set_amp(cfg, config: str) -> None:
 
     A config that already asks for ``AmpOptimWrapper`` keeps its own dtype and loss scale.
     """
-    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
-        raise ValueError(f'--amp supports optim_wrapper.type OptimWrapper or AmpOptimWrapper in {config}, '
-                         f'not {wrapper!r}')
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    dtype = amp_dtype(device)
-    if wrapper == 'OptimWrapper':
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.dtype = str(dtype).replace('torch.', '')
-        # bf16 has fp32's exponent range: no loss scale (on a CPU there is none in any case)
-        cfg.optim_wrapper.loss_scale = 'dynamic' if dtype == torch.float16 else dict(enabled=False)
+    cfg.optim_wrapper = amp_optim_wrapper(cfg.optim_wrapper, device, config)
     if cfg.get('val_cfg'):
         cfg.val_cfg.fp16 = True
 

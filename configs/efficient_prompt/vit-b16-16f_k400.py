@@ -3,6 +3,8 @@
 # All 400 classes are scored in every batch, which is what the official --numContrast 400 gives for K400.
 _base_ = ['./vit-b16-16f_hmdb51.py']
 
+num_classes = 400  # the HMDB51 base says 51
+
 train_dataloader = dict(
     dataset=dict(
         class_names='data/kinetics400/label_map_k400.txt',

@@ -50,23 +50,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    from videoalign.datasets.class_names import resolve_class_names
+    from videoalign.analysis.benchmark import build_model
     from videoalign.engine import load_config
-    from videoalign.registry import MODELS
-    from videoalign.utils import register_all_modules
 
     cfg = load_config(args.config, args.cfg_options)
-    register_all_modules()
-    model = MODELS.build(cfg.model)
-    head = getattr(model, 'cls_head', None)
-    if hasattr(head, 'set_class_names'):  # the FLOPs of a text-classifier head depend on the number of classes
-        names = cfg.test_dataloader.dataset.get('class_names')
-        if isinstance(names, str) and os.path.isfile(names):
-            head.set_class_names(resolve_class_names(names))
-        else:
-            print(f'counting {cfg.num_classes} classes (the num_classes of the config; the label map {names} is not '
-                  f'here)')
-            head.set_class_names([f'class {i}' for i in range(cfg.num_classes)])
+    model = build_model(cfg)  # with class names for a text head: its FLOPs depend on their number
     num_frames, height, width = args.shape if args.shape else shape_from_config(cfg)
     result = count_flops(
         model, view_input_shape(model, num_frames, height, width), stage=args.stage, warmup=not args.no_warmup)
