@@ -37,7 +37,9 @@ def parse_args() -> argparse.Namespace:
         help='override settings of the config, as key=value pairs; e.g. test_dataloader.batch_size=4')
     parser.add_argument(
         '--amp', action='store_true', help='test under autocast (bf16 on a CPU or a GPU that supports it, else fp16)')
-    parser.add_argument('--show-dir', help='directory where the visualised samples are saved')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where each sample is written as a video (<name>.mp4) with its label and top predictions')
     parser.add_argument('--show', action='store_true', help='show the visualised samples in a window')
     parser.add_argument('--interval', type=int, default=1, help='visualise every n-th sample')
     parser.add_argument('--wait-time', type=float, default=2, help='seconds each shown sample stays')
@@ -51,9 +53,10 @@ def parse_args() -> argparse.Namespace:
 def merge_args(cfg, args: argparse.Namespace):
     """Apply the command-line options to the config (mmaction2's rules)."""
     if args.show or args.show_dir is not None:
-        if 'visualization' not in cfg.default_hooks:
-            raise KeyError(f'--show/--show-dir need default_hooks.visualization=dict(type="VisualizationHook") '
-                           f'in {args.config}')
+        # mmaction2's configs declare the hook (disabled); videoalign's Runner builds VideoVisualizationHook for it
+        default_hooks = cfg.setdefault('default_hooks', {})
+        if default_hooks.get('visualization') is None:
+            default_hooks['visualization'] = dict(type='VisualizationHook')
         cfg.default_hooks.visualization.update(
             enable=True, show=args.show, wait_time=args.wait_time, out_dir=args.show_dir, interval=args.interval)
     if args.dump is not None:

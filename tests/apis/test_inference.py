@@ -3,12 +3,16 @@ import glob
 import os.path as osp
 import re
 
+import cv2
+import decord
+import numpy as np
 import pytest
 import torch
 
 from videoalign.apis import inference_video, init_model
 from videoalign.datasets.class_names import load_class_names
 from videoalign.testing import R3D_CONFIG, XCLIP_QUICKSTART_CONFIG, XCLIP_TINY_OPTIONS, run_tool
+from videoalign.visualization import write_labelled_video
 
 
 def _options(data_dir: str) -> dict:
@@ -83,16 +87,29 @@ def test_fixed_head_takes_names_not_free_text(tiny_synthetic, monkeypatch, tmp_p
         inference_video(model, '/nope.mp4')
 
 
-def test_demo_script(tiny_synthetic, tiny_checkpoint):
+def test_demo_script(tiny_synthetic, tiny_checkpoint, tmp_path):
     video = sorted(glob.glob(osp.join(tiny_synthetic, 'videos', 'test', '*.mp4')))[0]
     options = [f'{k}={v}' for k, v in _options(tiny_synthetic).items()]
+    out = str(tmp_path / 'out' / 'labelled.mp4')
     proc = run_tool([
         'python', 'demo/demo.py', video, '--config', XCLIP_QUICKSTART_CONFIG, '--checkpoint', tiny_checkpoint,
-        '--labels', 'three dogs pulling a sled', 'a shape moves right', '--topk', '2', '--amp', '--cfg-options'
+        '--labels', 'three dogs pulling a sled', 'a shape moves right', '--topk', '2', '--amp', '--out-filename', out,
+        '--target-resolution', '96', '-1', '--font-color', 'yellow', '--cfg-options'
     ] + options)
     rows = re.findall(r'^\s*(\d)\. ([0-9.]+)  (.+)$', proc.stdout, re.M)
     assert [r[0] for r in rows] == ['1', '2'], proc.stdout
     assert {r[2] for r in rows} == {'three dogs pulling a sled', 'a shape moves right'}
+    # --out-filename: every frame of the video, resized, with the labels drawn (OpenCV reads it back)
+    assert '"FileClient" will be deprecated' not in proc.stdout + proc.stderr  # compat item 10
+    written, original = cv2.VideoCapture(out), decord.VideoReader(video)
+    assert written.get(cv2.CAP_PROP_FRAME_COUNT) == len(original) == 16
+    assert written.get(cv2.CAP_PROP_FPS) == pytest.approx(original.get_avg_fps())
+    ok, frame = written.read()
+    assert ok and frame.shape == (96, 96, 3)
+    plain = cv2.resize(cv2.cvtColor(original[0].asnumpy(), cv2.COLOR_RGB2BGR), (96, 96), interpolation=cv2.INTER_LINEAR)
+    assert np.abs(frame[:20].astype(int) - plain[:20]).mean() > 10  # the text at the top
+    with pytest.raises(ValueError, match=r'a\.gif: the output must end with one of \.mp4'):
+        write_labelled_video(video, str(tmp_path / 'a.gif'), ['x'])
 
 
 def test_checkpoint_of_another_model_is_an_error(tiny_synthetic, tiny_checkpoint, tmp_path):

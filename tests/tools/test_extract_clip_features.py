@@ -4,14 +4,17 @@ The reference features are computed here as the official ``feat/visfeat.py`` doe
 ``CenterCrop`` on PIL images, ``ToTensor``, CLIP's ``Normalize``, the CLIP image encoder on every frame).
 """
 import importlib.util
+import logging
 import os
 import os.path as osp
 import re
+import uuid
 
 import decord
 import numpy as np
 import pytest
 import torch
+from mmengine.logging import MMLogger
 from PIL import Image
 from torchvision import transforms
 
@@ -187,3 +190,39 @@ log_processor = dict(window_size=1)
     # the parameter table of VideoRecognizer: an identity backbone has no row (no CLIP image encoder in memory)
     assert re.search(r'\ncls_head +[0-9,]+ +[0-9,]+', proc.stdout) and not re.search(r'\nbackbone +[0-9,]', proc.stdout)
     assert osp.isfile(osp.join(work_dir, 'epoch_4.pth'))
+
+
+def test_init_weights_log_only_with_verbose(extracted, tmp_path):
+    """mmengine's per-parameter init_weights log (about 130 lines for a CLIP ViT) is shown with --verbose only."""
+    assert 'init_weights' not in extracted['stdout'] and 'torch.Size' not in extracted['stdout']
+
+    class Records(logging.Handler):
+
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.messages = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    ann = tmp_path / 'list.txt'
+    ann.write_text(f'{listed(extracted["data"], "val")[0]} 0\n')
+    # a logger without a log file, as in a fresh process (with one, mmengine writes the report to the file instead)
+    logger, records = MMLogger.get_instance(f'extract-{uuid.uuid4().hex}', log_level='INFO'), Records()
+    assert MMLogger.get_current_instance() is logger
+    level = logger.level
+    logger.addHandler(records)
+    try:
+        for flags, out_dir in (([], 'quiet'), (['--verbose'], 'verbose')):
+            records.messages.clear()
+            extract_tool.main([
+                extracted['config'], '--out-dir',
+                str(tmp_path / out_dir), '--ann-file',
+                str(ann), '--video-root',
+                osp.join(extracted['data'], 'videos'), '--device', 'cpu'
+            ] + flags)
+            init_lines = [m for m in records.messages if 'init_weights' in m]
+            assert (len(init_lines) > 10) == bool(flags), (flags, records.messages[:5])
+    finally:
+        logger.removeHandler(records)
+    assert logger.level == level  # the level is back

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 
+import cv2
 import torch
 
 from videoalign.testing import R3D_CONFIG, REPO_ROOT, free_port, launcher_env, run_tool, tiny_run_options
@@ -21,18 +22,29 @@ def _final_state(work_dir: str) -> dict:
 
 def test_train_then_test(tiny_synthetic, tmp_path):
     work_dir = str(tmp_path / 'work')
-    run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', work_dir, '--seed', '1'] +
-             tiny_run_options(tiny_synthetic, max_epochs=2))
+    proc = run_tool(['python', 'tools/train.py', R3D_CONFIG, '--work-dir', work_dir, '--seed', '1'] +
+                    tiny_run_options(tiny_synthetic, max_epochs=2))
     assert {'epoch_1.pth', 'epoch_2.pth', 'last_checkpoint'} <= set(os.listdir(work_dir))
+    env = proc.stdout.split('Runtime environment:')[0]  # videoalign's versions, with mmengine's environment log
+    for name in ('PyTorch', 'MMEngine', 'videoalign', 'MMAction2', 'MMCV', 'open_clip', 'decord', 'CUDA available'):
+        assert re.search(rf'^    {name}: \S', env, re.M), f'{name} not in the environment log:\n{env[-3000:]}'
     ckpt = _final_state(work_dir)
     assert ckpt['meta']['epoch'] == 2 and ckpt['meta']['seed'] == 1
 
-    dump = str(tmp_path / 'preds.pkl')
+    dump, show_dir = str(tmp_path / 'preds.pkl'), str(tmp_path / 'show')
     proc = run_tool([
         'python', 'tools/test.py', R3D_CONFIG,
         osp.join(work_dir, 'epoch_2.pth'), '--work-dir',
-        str(tmp_path / 'test'), '--dump', dump
+        str(tmp_path / 'test'), '--dump', dump, '--show-dir', show_dir
     ] + tiny_run_options(tiny_synthetic))
+    out = proc.stdout + proc.stderr
+    assert '"FileClient" will be deprecated' not in out and 'HardDiskBackend' not in out  # compat item 10
+    # --show-dir: one video per test clip, named after it, with the frames the model saw (8, enlarged to 224)
+    with open(osp.join(tiny_synthetic, 'synthetic_test_list_videos.txt')) as f:
+        names = sorted(osp.splitext(osp.basename(line.split()[0]))[0] + '.mp4' for line in f if line.strip())
+    assert sorted(os.listdir(show_dir)) == names
+    shown = cv2.VideoCapture(osp.join(show_dir, names[0]))
+    assert shown.get(cv2.CAP_PROP_FRAME_COUNT) == 8 and shown.read()[1].shape == (224, 224, 3)
     metrics = re.search(r'^test metrics: .*"acc/top1": ([0-9.]+)', proc.stdout, re.M)
     assert metrics is not None, proc.stdout[-2000:]
     assert 0.0 <= float(metrics.group(1)) <= 1.0

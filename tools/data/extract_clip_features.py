@@ -19,14 +19,17 @@ computed on frames with red and blue swapped; ``--bgr-as-rgb`` reproduces that. 
 (``--fp16``). By default the frames are RGB and CLIP runs in float32.
 """
 import argparse
+import contextlib
+import logging
 import os
 import os.path as osp
 import sys
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 from mmengine.utils import ProgressBar
 from PIL import Image
 
@@ -74,7 +77,30 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='swap red and blue before encoding, as the official OpenCV-based extraction does')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override settings of the config')
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help='also print how each parameter of the backbone was initialised (mmengine\'s init_weights log)')
     return parser.parse_args(argv)
+
+
+@contextlib.contextmanager
+def logger_level(level: int) -> Iterator[None]:
+    """Log at ``level`` and above only, on mmengine's current logger, inside the ``with`` block.
+
+    mmengine's ``BaseModule.init_weights`` logs one INFO record per parameter (its initialisation) when no log file
+    is open, about 130 lines for a CLIP ViT; warnings (e.g. missing keys of the CLIP weights) still show.
+
+    Args:
+        level (int): The lowest level logged, e.g. ``logging.WARNING``.
+    """
+    logger = MMLogger.get_current_instance()
+    previous = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def video_lists(cfg: Config, ann_files: Optional[List[str]], video_root: Optional[str]) -> List[Tuple[str, str]]:
@@ -217,7 +243,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if not hasattr(backbone, 'image_size'):
         sys.exit(f'error: model.backbone of {args.config} is {type(backbone).__name__}, not a CLIP image encoder '
                  f'(run this tool with the config that decodes videos, not the one that reads features)')
-    backbone.init_weights()
+    with contextlib.nullcontext() if args.verbose else logger_level(logging.WARNING):
+        backbone.init_weights()
     device = torch.device(args.device)
     if args.fp16 and device.type != 'cuda':
         sys.exit(f'error: --fp16 runs on CUDA only (--device {args.device}); use --amp for bf16 on a CPU')

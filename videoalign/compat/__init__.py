@@ -27,6 +27,10 @@ Nothing else in videoalign patches third-party code. Each defect below was repro
    predictions: :func:`~videoalign.compat.mmaction_bf16.fix_bf16_head_scores` hands it float32 scores.
 9. mmengine 0.10.7's ``AmpOptimWrapper`` asserts that an accelerator is available, so ``--amp`` cannot train on a
    CPU: :func:`~videoalign.compat.amp_cpu.allow_cpu_amp` builds it for bf16 CPU autocast without a loss scale.
+10. mmaction2's video loaders (``DecordInit``, ``OpenCVInit``, ...) build mmengine's deprecated ``FileClient``, which
+    logs two deprecation warnings in every test and inference run:
+    :func:`~videoalign.compat.mmaction_fileclient.quiet_file_client_deprecation` has them build a ``FileClient``
+    that drops exactly those two messages.
 
 :func:`apply` runs every item but 3 when ``videoalign`` is imported; item 3 acts when the tools build a Runner
 (they call :func:`~videoalign.compat.distributed.setup_distributed`). Every patch keeps the original as
@@ -36,6 +40,7 @@ from .amp_cpu import allow_cpu_amp
 from .checkpoint import load_checkpoint_safely, register_checkpoint_schemes
 from .distributed import CPUDistributedDataParallel, setup_distributed, shutdown_distributed
 from .mmaction_bf16 import fix_bf16_head_scores
+from .mmaction_fileclient import quiet_file_client_deprecation
 from .mmaction_numpy2 import fix_color_jitter_hue
 from .mmaction_packaging import provide_missing_drn, quiet_mmcv_lite, restore_numpy_aliases
 from .swin import fix_swin_init_weights
@@ -43,7 +48,8 @@ from .swin import fix_swin_init_weights
 __all__ = [
     'apply', 'load_checkpoint_safely', 'setup_distributed', 'shutdown_distributed', 'CPUDistributedDataParallel',
     'register_checkpoint_schemes', 'provide_missing_drn', 'quiet_mmcv_lite', 'restore_numpy_aliases',
-    'fix_color_jitter_hue', 'fix_bf16_head_scores', 'fix_swin_init_weights', 'allow_cpu_amp'
+    'fix_color_jitter_hue', 'fix_bf16_head_scores', 'fix_swin_init_weights', 'allow_cpu_amp',
+    'quiet_file_client_deprecation'
 ]
 
 _applied = False
@@ -58,6 +64,7 @@ def apply() -> None:
     quiet_mmcv_lite()
     provide_missing_drn()
     fix_color_jitter_hue()
+    quiet_file_client_deprecation()
     fix_bf16_head_scores()
     fix_swin_init_weights()
     allow_cpu_amp()

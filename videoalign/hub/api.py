@@ -1,12 +1,15 @@
 """Getting a model-zoo file by name: download (or take a file added by hand), verify, convert, cache.
 
 ``get_checkpoint('xclip/vit-b16-8f_k400')`` returns the path of the converted, verified file; the second call finds it
-in the cache (and checks its hash) without touching the network. In a distributed run rank 0 does the work first and
-the other ranks wait at a barrier, then find the file in the cache; every rank must call it, as mmengine's loaders do.
+in the cache (and checks its hash) without touching the network. A local ``Weights`` (your own metafiles, see
+:mod:`videoalign.hub.index`) is used where it is, after its hash is checked (:func:`fetch_local`). In a distributed
+run rank 0 does the work first and the other ranks wait at a barrier, then find the file in the cache; every rank must
+call it, as mmengine's loaders do.
 """
 import functools
 import os
 import os.path as osp
+import re
 import shutil
 import zipfile
 from typing import Any, Callable, Optional, Tuple
@@ -18,12 +21,88 @@ from ..models.converters import convert_checkpoint
 from ..utils.fileio import fsync_dir
 from .cache import ENV_OFFLINE, converted_path, download_path, get_hub_dir, is_offline, locked, rank0_first
 from .download import download_file
-from .errors import HubError, ManualDownloadError, OfflineError
+from .errors import ChecksumError, FormatError, HubError, ManualDownloadError, OfflineError
+from .formats import expected_format, format_problem
 from .index import get_model_info
 from .metafile import ModelEntry
 from .verify import HashStore, sha256_of, verify_published
 
 _HOSTS = {'google-drive': 'Google Drive', 'baidu-pan': 'Baidu Pan'}
+# the hash that ends the name of a published checkpoint: name-<sha256[:8]>.pth (tools/analysis/publish_model.py)
+_NAME_HASH = re.compile(r'-([0-9a-f]{8,64})\.[A-Za-z0-9]+$')
+
+
+def record_key(entry: ModelEntry) -> str:
+    """The key of the hash recorded for the published file of ``entry`` (no official one): its address, or
+    ``file://<absolute path>`` for a local file."""
+    return entry.weights if entry.local_file is None else 'file://' + entry.local_file
+
+
+def fetch_local(entry: ModelEntry, force: bool = False) -> Tuple[str, str]:
+    """Check the local ``Weights`` of ``entry`` and return it where it is (it is never copied, moved or deleted).
+
+    Its sha256 must be the entry's ``SHA256``; without one, it must start with the hex digits that end the file's
+    name (``name-<sha256[:8]>.pth``, as ``tools/analysis/publish_model.py`` names files); without those, it is recorded
+    on first use (after a format check) and later uses are checked against the record.
+
+    Args:
+        entry (ModelEntry): An entry with ``local_file``.
+        force (bool): Record the hash anew (a file without ``SHA256`` or a hash in its name). Defaults to False.
+
+    Returns:
+        tuple[str, str]: The path and its sha256.
+
+    Raises:
+        HubError: If the file does not exist.
+        ChecksumError: If its hash differs from the expected one (the file is left alone).
+        FormatError: If, on first use, it is not what the entry says it is (e.g. not a torch file).
+    """
+    path = entry.local_file
+    if not osp.isfile(path):
+        raise HubError(f'{entry.name}: its Weights {entry.weights} is {path}, which does not exist. Put the file '
+                       f'there, or correct Weights in {entry.metafile}.')
+    actual = sha256_of(path)
+    source = f'{entry.name} ({path})'
+    fix = f'If the file is the one you mean, correct SHA256 in {entry.metafile} (it is now {actual}).'
+    if entry.sha256:
+        if actual != entry.sha256:
+            raise ChecksumError(path, entry.sha256, actual, source, advice=fix, deleted=False)
+        return path, actual
+    match = _NAME_HASH.search(osp.basename(path))
+    if match:
+        if not actual.startswith(match.group(1)):
+            raise ChecksumError(
+                path,
+                f'{match.group(1)}... (the end of its name)',
+                actual,
+                source,
+                advice='the file was changed after it was published, or renamed; publish it again with '
+                'tools/analysis/publish_model.py, or set SHA256 in its metafile entry.',
+                deleted=False)
+        return path, actual
+    store, key = HashStore(), record_key(entry)
+    record = None if force else store.get('downloads', key)
+    if record is not None:
+        if record['sha256'] != actual:
+            raise ChecksumError(
+                path,
+                record['sha256'],
+                actual,
+                source,
+                advice=f'its hash was recorded on first use ({record.get("recorded")}) in {store.path}. If you changed '
+                f'the file on purpose, set SHA256 in {entry.metafile} or record it anew with `python tools/download.py '
+                f'--force {entry.name}`.',
+                deleted=False)
+        return path, actual
+    problem = format_problem(path, expected_format(entry.converter, entry.file_name))
+    if problem is not None:
+        raise FormatError(f'{entry.name}: {path} {problem}. No hash was recorded; correct Weights in {entry.metafile}.')
+    store.put('downloads', key, actual, entry=entry.name, file=path)
+    print_log(
+        f'{entry.name}: {path} has no SHA256 in {entry.metafile} and no hash in its name; recorded {actual} in '
+        f'{store.path}, against which later uses are checked',
+        logger='current')
+    return path, actual
 
 
 def _by_hand(entry: ModelEntry, path: str) -> str:
@@ -63,6 +142,11 @@ def fetch_published(entry: ModelEntry,
     """
     if entry.weights is None:
         raise HubError(f'{entry.name} has no published weights{": " + entry.note if entry.note else ""}')
+    if entry.local_file is not None:
+        if file is not None:
+            raise HubError(f'{entry.name}: its Weights is the local file {entry.local_file}, so there is nothing to '
+                           f'add by hand; pass no file')
+        return fetch_local(entry, force)
     path = download_path(entry.method, entry.weights, entry.file_name)
     store = HashStore()
     todo = _by_hand(entry, path)
@@ -152,7 +236,7 @@ def _get_checkpoint(entry: ModelEntry, file: Optional[str], progress: bool, forc
         if entry.note:
             print_log(f'{entry.name}: {entry.note}', logger='current')
         return path
-    source_sha = entry.sha256 or (store.get('downloads', entry.weights) or {}).get('sha256')
+    source_sha = entry.sha256 or (store.get('downloads', record_key(entry)) or {}).get('sha256')
     if source_sha and file is None and not force:
         dst = converted_path(entry.method, entry.short_name, source_sha)
         with locked(dst):
@@ -239,13 +323,15 @@ def cached_file(entry: ModelEntry) -> Optional[str]:
     if entry.weights is None:
         return None
     if entry.converter is None:
-        path = download_path(entry.method, entry.weights, entry.file_name)
+        path = entry.local_file or download_path(entry.method, entry.weights, entry.file_name)
         return path if osp.isfile(path) else None
-    sha = entry.sha256 or (HashStore().get('downloads', entry.weights) or {}).get('sha256')
+    sha = entry.sha256 or (HashStore().get('downloads', record_key(entry)) or {}).get('sha256')
     path = converted_path(entry.method, entry.short_name, sha) if sha else None
     return path if path and osp.isfile(path) else None
 
 
 def host_of(entry: ModelEntry) -> str:
-    """Where the published file is: ``'Google Drive'``, ``'Baidu Pan'`` or the host of its address."""
+    """Where the published file is: ``'Google Drive'``, ``'Baidu Pan'``, ``'local file'`` or the host of its address."""
+    if entry.local_file is not None:
+        return 'local file'
     return _HOSTS.get(entry.download) or urlparse(entry.weights or '').netloc

@@ -31,14 +31,23 @@ class ChecksumError(HubError):
         actual (str): The file's sha256.
         source (str): What the file is (its address or entry name).
         advice (str, optional): What to do, replacing the default advice (download it again). Defaults to None.
+        deleted (bool): Whether the file was deleted (a download); False for a local file the hub uses where it is.
+            Defaults to True.
     """
 
-    def __init__(self, path: str, expected: str, actual: str, source: str, advice: Optional[str] = None) -> None:
+    def __init__(self,
+                 path: str,
+                 expected: str,
+                 actual: str,
+                 source: str,
+                 advice: Optional[str] = None,
+                 deleted: bool = True) -> None:
         self.path, self.expected, self.actual, self.source = path, expected, actual, source
         advice = advice or ('download it again, and if the mismatch persists the file at the source has changed or '
                             'is not the one listed.')
-        super().__init__(f'sha256 mismatch for {source}: expected {expected}, got {actual}. The file ({path}) was '
-                         f'deleted; {advice}')
+        what = 'was deleted' if deleted else 'was left where it is and not used'
+        super().__init__(f'sha256 mismatch for {source}: expected {expected}, got {actual}. The file ({path}) {what}; '
+                         f'{advice}')
 
 
 class FormatError(HubError):

@@ -2,12 +2,31 @@
 
 Metafiles come from, in this order:
 
-1. the ``Import`` list of ``model-index.yml`` at the root of the source tree (written by
-   ``tools/analysis/gen_model_zoo.py`` from ``configs/*/metafile.yml``);
-2. the environment variable ``VIDEOALIGN_METAFILES`` (paths separated by ``os.pathsep``);
+1. the ``Import`` list of ``model-index.yml`` (written by ``tools/analysis/gen_model_zoo.py`` from
+   ``configs/*/metafile.yml``) at the index root (:func:`index_root`): the root of the source tree in a checkout or
+   an editable install, else ``videoalign/.mim`` of the installed package (a wheel carries ``.mim/model-index.yml``,
+   ``.mim/configs`` and ``.mim/tools``; see ``setup.py``), wherever the current directory is;
+2. the environment variable ``VIDEOALIGN_METAFILES`` (paths separated by ``os.pathsep``): your own metafiles;
 3. :func:`register_metafile` calls.
 
 A name may appear once across all of them (aliases included).
+
+Your own metafiles (2 and 3) may list checkpoints of an existing config under names of your choosing (the metafiles
+of the index name an entry with a ``Config`` after it, ``<config folder>/<config stem>``), and their ``Weights`` may
+be a local file (``file:///abs/path.pth``, ``/abs/path.pth``, ``~/path.pth``, or ``./path.pth`` relative to the
+metafile), e.g. a checkpoint published by ``tools/analysis/publish_model.py``::
+
+    # ~/my-metafile.yml, used with VIDEOALIGN_METAFILES=~/my-metafile.yml
+    Collections:
+      - Name: Mine
+    Models:
+      - Name: mine/r3d-tiny-finetuned
+        In Collection: Mine
+        Config: configs/quickstart/r3d-tiny-8f_synthetic.py   # of the installed package, or relative to this file
+        Weights: ./r3d-tiny-finetuned-1a2b3c4d.pth
+        SHA256: 1a2b3c4d...                                    # checked on every use (see videoalign.hub.api)
+
+``init_model('mine/r3d-tiny-finetuned', 'videoalign://mine/r3d-tiny-finetuned')`` then builds and loads it.
 """
 import fnmatch
 import os
@@ -22,8 +41,30 @@ from .metafile import Collection, ModelEntry, load_metafile
 
 ENV_METAFILES = 'VIDEOALIGN_METAFILES'
 SCHEME = 'videoalign://'
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-MODEL_INDEX = osp.join(REPO_ROOT, 'model-index.yml')
+PACKAGE_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO_ROOT = osp.dirname(PACKAGE_ROOT)
+MIM_ROOT = osp.join(PACKAGE_ROOT, '.mim')
+
+
+def index_root(package_root: str = PACKAGE_ROOT) -> str:
+    """Where ``model-index.yml``, ``configs/`` and ``tools/`` are, for the package at ``package_root``.
+
+    Args:
+        package_root (str): The folder of the ``videoalign`` package. Defaults to this one.
+
+    Returns:
+        str: The source tree (the folder above the package, where it has ``setup.py``, ``model-index.yml`` and
+        ``configs/``: a checkout or an editable install), else ``<package_root>/.mim`` (an installed wheel; a stale
+        ``.mim`` left in a checkout is never read).
+    """
+    source = osp.dirname(package_root)
+    if all(osp.exists(osp.join(source, name)) for name in ('setup.py', 'model-index.yml', 'configs')):
+        return source
+    return osp.join(package_root, '.mim')
+
+
+INDEX_ROOT = index_root()
+MODEL_INDEX = osp.join(INDEX_ROOT, 'model-index.yml')
 
 _registered: List[str] = []
 _cache: Dict[tuple, Tuple[Dict[str, Collection], Dict[str, ModelEntry], Dict[str, str]]] = {}
@@ -33,10 +74,10 @@ def read_model_index(path: str = MODEL_INDEX) -> List[str]:
     """The metafiles listed by a ``model-index.yml`` (``Import``), as absolute paths.
 
     Args:
-        path (str): The index file. Defaults to the one at the root of the source tree.
+        path (str): The index file. Defaults to the one at the index root (:func:`index_root`).
 
     Returns:
-        list[str]: The metafiles; empty if ``path`` does not exist (an installed package without its configs).
+        list[str]: The metafiles; empty if ``path`` does not exist (a package installed without its ``.mim``).
     """
     if not osp.isfile(path):
         return []
@@ -58,7 +99,7 @@ def register_metafile(path: str) -> None:
         MetafileError: If it is malformed or repeats a name the index already has.
     """
     path = osp.abspath(osp.expanduser(path))
-    load_metafile(path)
+    load_metafile(path, strict_names=False)
     if path not in _registered:
         _registered.append(path)
         try:
@@ -86,9 +127,10 @@ def _load_index() -> Tuple[Dict[str, Collection], Dict[str, ModelEntry], Dict[st
     key = tuple((p, osp.getmtime(p) if osp.isfile(p) else None) for p in paths)
     if key in _cache:
         return _cache[key]
+    own = set(read_model_index())  # the package's metafiles: names follow their configs
     collections, entries, aliases, origin = {}, {}, {}, {}
     for path in paths:
-        file_collections, models = load_metafile(path)
+        file_collections, models = load_metafile(path, strict_names=path in own)
         for collection in file_collections:
             collections.setdefault(collection.name, collection)
         for model in models:

@@ -21,14 +21,20 @@ A ``Models`` entry::
       Note: ...                                    # shown in model_zoo.md and by tools/download.py
 
 ``Weights`` is the file as its authors publish it (the hub downloads and converts it); an entry without ``Weights``
-lists a config that has no published checkpoint. A ``Collections`` entry has ``Name``, ``README``, ``Paper`` (``URL``,
-``Title``), ``Code`` (``URL``, ``Version``) and ``Note``.
+lists a config that has no published checkpoint. In your own metafiles (``VIDEOALIGN_METAFILES``, see
+:mod:`videoalign.hub.index`) ``Weights`` may also be a local file: ``file:///abs/path.pth``, ``/abs/path.pth``,
+``~/path.pth``, or ``./path.pth`` / ``../path.pth`` relative to the metafile; it is used where it is (never copied),
+checked against ``SHA256`` if given, else against the ``-<8 hex>`` that ends its name (as
+``tools/analysis/publish_model.py`` names files), else against the hash recorded on its first use.
+
+A ``Collections`` entry has ``Name``, ``README``, ``Paper`` (``URL``, ``Title``), ``Code`` (``URL``, ``Version``) and
+``Note``.
 """
 import os.path as osp
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import yaml
 
@@ -38,6 +44,7 @@ from .errors import MetafileError
 DOWNLOAD_KINDS = ('direct', 'google-drive', 'baidu-pan')
 NAME_PATTERN = re.compile(r'^[a-z0-9][a-z0-9_.\-]*/[A-Za-z0-9][\w.\-@]*$')
 SHA256_PATTERN = re.compile(r'^[0-9a-f]{64}$')
+LOCAL_PREFIXES = ('file://', '/', '~', './', '../')
 COLLECTION_KEYS = ('Name', 'README', 'Paper', 'Code', 'Note')
 MODEL_KEYS = ('Name', 'In Collection', 'Config', 'Alias', 'Metadata', 'Modality', 'Results', 'Training Log', 'Weights',
               'SHA256', 'Download', 'File Name', 'Instructions', 'Converter', 'Converter Options', 'Converted From',
@@ -79,6 +86,7 @@ class ModelEntry:
         converter_options (dict): Keyword arguments of the converter.
         source (dict): ``Converted From`` (``Weights``, ``Code``).
         note (str, optional): ``Note``.
+        local_file (str, optional): The absolute path of a local ``Weights`` (used where it is), else None.
     """
 
     name: str
@@ -97,6 +105,7 @@ class ModelEntry:
     converter_options: Dict[str, Any] = field(default_factory=dict)
     source: Dict[str, str] = field(default_factory=dict)
     note: Optional[str] = None
+    local_file: Optional[str] = None
 
     @property
     def method(self) -> str:
@@ -112,6 +121,29 @@ class ModelEntry:
     def manual(self) -> bool:
         """Whether the file must be downloaded by hand (Google Drive, Baidu Pan)."""
         return self.download != 'direct'
+
+
+def local_weights_path(weights: str, metafile: str) -> Optional[str]:
+    """The absolute path of a local ``Weights`` (see the module docstring), or None for an address.
+
+    Args:
+        weights (str): The ``Weights`` value.
+        metafile (str): The metafile it is in (a relative path is relative to its folder).
+
+    Returns:
+        str | None: The normalised path.
+    """
+    if weights.startswith('file://'):
+        parsed = urlparse(weights)
+        if parsed.netloc not in ('', 'localhost'):
+            return None
+        path = unquote(parsed.path)
+    elif weights.startswith(LOCAL_PREFIXES[1:]):
+        path = weights
+    else:
+        return None
+    path = osp.expanduser(path)
+    return osp.normpath(osp.join(osp.dirname(osp.abspath(metafile)), path))
 
 
 def _fail(path: str, where: str, message: str) -> None:
@@ -167,7 +199,11 @@ def _parse_results(path: str, where: str, results: Any) -> Tuple[Dict[str, Any],
     return tuple(dict(result) for result in results)
 
 
-def _parse_model(path: str, index: int, item: Any, collections: Dict[str, Collection]) -> ModelEntry:
+def _parse_model(path: str,
+                 index: int,
+                 item: Any,
+                 collections: Dict[str, Collection],
+                 strict_names: bool = True) -> ModelEntry:
     where = f'Models[{index}]'
     _check_keys(path, where, item, MODEL_KEYS)
     name = _optional_str(path, where, item, 'Name')
@@ -179,7 +215,7 @@ def _parse_model(path: str, index: int, item: Any, collections: Dict[str, Collec
         _fail(path, f'{where}: In Collection', f'{collection!r} is not a Collections Name of this file '
               f'({", ".join(collections) or "none"})')
     config = _optional_str(path, where, item, 'Config')
-    if config is not None:
+    if config is not None and strict_names:
         expected = f'{osp.basename(osp.dirname(config))}/{osp.splitext(osp.basename(config))[0]}'
         if name != expected:
             _fail(path, f'{where}: Name', f'an entry with a Config is named <config folder>/<config stem>: {expected}')
@@ -210,13 +246,19 @@ def _parse_model(path: str, index: int, item: Any, collections: Dict[str, Collec
         for key in ('SHA256', 'File Name', 'Instructions', 'Converter', 'Converter Options'):
             if item.get(key) is not None:
                 _fail(path, f'{where}: {key}', 'given without Weights')
-    else:
-        if not weights.startswith(('https://', 'http://')):
-            _fail(path, f'{where}: Weights', f'expected an http(s) address, got {weights!r}')
+    local_file = None if weights is None else local_weights_path(weights, path)
+    if weights is not None:
+        if local_file is None and not weights.startswith(('https://', 'http://')):
+            _fail(
+                path, f'{where}: Weights',
+                f'expected an http(s) address, or a local file (file:///abs/path, /abs/path, '
+                f'~/path, or ./path relative to the metafile), got {weights!r}')
+        if local_file is not None and download != 'direct':
+            _fail(path, f'{where}: Download', f'{download} is for a file on the web, not a local file ({weights})')
         if download != 'direct' and not (file_name and instructions):
             _fail(path, where, f'Download: {download} needs File Name and Instructions (the file is downloaded by '
                   'hand)')
-        file_name = file_name or osp.basename(urlparse(weights).path)
+        file_name = file_name or osp.basename(local_file or urlparse(weights).path)
         if not file_name or file_name != osp.basename(file_name) or file_name.startswith('.'):
             _fail(path, f'{where}: File Name', f'{file_name!r} is not a plain file name; set File Name')
     source = item.get('Converted From') or {}
@@ -238,14 +280,17 @@ def _parse_model(path: str, index: int, item: Any, collections: Dict[str, Collec
         converter=converter,
         converter_options=dict(options),
         source=dict(source),
-        note=note)
+        note=note,
+        local_file=local_file)
 
 
-def load_metafile(path: str) -> Tuple[List[Collection], List[ModelEntry]]:
+def load_metafile(path: str, strict_names: bool = True) -> Tuple[List[Collection], List[ModelEntry]]:
     """Read and check a metafile.
 
     Args:
         path (str): The ``metafile.yml``.
+        strict_names (bool): Require an entry with a ``Config`` to be named ``<config folder>/<config stem>``, as in
+            the package's own metafiles; your own metafiles name their checkpoints as they like. Defaults to True.
 
     Returns:
         tuple[list[Collection], list[ModelEntry]]: Its collections and models, in file order.
@@ -274,7 +319,7 @@ def load_metafile(path: str) -> Tuple[List[Collection], List[ModelEntry]]:
         collections[collection.name] = collection
     models, names = [], set()
     for i, item in enumerate(raw_models):
-        model = _parse_model(path, i, item, collections)
+        model = _parse_model(path, i, item, collections, strict_names)
         for name in (model.name, ) + model.aliases:
             if name in names:
                 _fail(path, f'Models[{i}]', f'duplicate name {name!r}')

@@ -20,6 +20,11 @@ def collect_env() -> dict:
     env['MMAction2'] = mmaction.__version__
     env['open_clip'] = open_clip.__version__
     env['decord'] = decord.__version__
+    try:
+        import mmcv
+        env['MMCV'] = mmcv.__version__
+    except ImportError:
+        env['MMCV'] = 'not installed'
     return env
 
 

@@ -4,6 +4,7 @@ import glob
 import os
 import os.path as osp
 import re
+from collections import OrderedDict
 from typing import List, Optional
 
 import torch.nn as nn
@@ -12,8 +13,10 @@ from mmengine.runner import Runner
 
 from ...compat.checkpoint import CheckpointReadError
 from ...registry import RUNNERS
+from ...utils.collect_env import collect_env
 from ...utils.fileio import replace_atomically, temporary_name
 from ..hooks.checkpoint_hook import SafeCheckpointHook
+from ..hooks.visualization_hook import VideoVisualizationHook
 from .loops import ResumableEpochBasedTrainLoop
 from .work_dir_lock import WorkDirLock
 
@@ -47,6 +50,11 @@ class VideoAlignRunner(Runner):
       ``load_from`` checkpoint whose keys do not fit the model is an error listing them.
     - The ``meta['config']`` string of a loaded checkpoint, which mmengine's ``resume`` would execute as a Python
       config, is dropped.
+    - **Visual results work for video models**: ``default_hooks.visualization`` of type ``VisualizationHook``
+      (mmaction2's, which crashes on ``NCTHW`` inputs) becomes :class:`VideoVisualizationHook`.
+    - **The environment log names the whole stack**: the versions of :func:`~videoalign.utils.collect_env`
+      (videoalign, mmaction2, mmcv, open_clip, decord, besides mmengine's torch, CUDA, compiler and CPU details) are
+      logged with mmengine's runtime environment when the Runner is built, at the start of every run.
 
     Arguments as mmengine's ``Runner``. ``tools/train.py`` and ``tools/test.py`` build it unless the config names
     another ``runner_type``.
@@ -65,14 +73,40 @@ class VideoAlignRunner(Runner):
         return super().build_train_loop(loop)
 
     def register_default_hooks(self, hooks: Optional[dict] = None) -> None:
-        """mmengine's default hooks, with :class:`SafeCheckpointHook` and :class:`LabelCheckHook` added."""
+        """mmengine's default hooks, with :class:`SafeCheckpointHook`, :class:`VideoVisualizationHook`,
+        :class:`LabelCheckHook` and :class:`ClassNamesHook`."""
         hooks = dict(hooks or {})
         hooks['checkpoint'] = _replace_type(
             hooks.get('checkpoint', dict(type='CheckpointHook', interval=1)),
             ('CheckpointHook', 'mmengine.CheckpointHook'), SafeCheckpointHook)
+        if 'visualization' in hooks:
+            hooks['visualization'] = _replace_type(hooks['visualization'],
+                                                   ('VisualizationHook', 'mmaction.VisualizationHook'),
+                                                   VideoVisualizationHook)
         hooks.setdefault('label_check', dict(type='LabelCheckHook'))
         hooks.setdefault('class_names', dict(type='ClassNamesHook'))
         super().register_default_hooks(hooks)
+
+    def _log_env(self, env_cfg: dict) -> None:
+        """mmengine's environment log, with the versions of :func:`~videoalign.utils.collect_env`.
+
+        Args:
+            env_cfg (dict): The environment config of the runner.
+        """
+        env = collect_env()
+        runtime_env = OrderedDict(env_cfg)
+        runtime_env.update(self._randomness_cfg)
+        runtime_env['seed'] = self._seed
+        runtime_env['Distributed launcher'] = self._launcher
+        runtime_env['Distributed training'] = self._distributed
+        runtime_env['GPU number'] = self._world_size
+        env_info = '\n    ' + '\n    '.join(f'{k}: {v}' for k, v in env.items())
+        runtime_env_info = '\n    ' + '\n    '.join(f'{k}: {v}' for k, v in runtime_env.items())
+        dash_line = '-' * 60
+        self.logger.info('\n' + dash_line + '\nSystem environment:' + env_info + '\n\nRuntime environment:' +
+                         runtime_env_info + '\n' + dash_line + '\n')
+        if self.cfg._cfg_dict:
+            self.logger.info(f'Config:\n{self.cfg.pretty_text}')
 
     def train(self) -> nn.Module:
         """Train while holding the work dir's lock (main process)."""
