@@ -62,13 +62,13 @@ def load_clip_state_dict(source: ClipSource,
             - a model-zoo name ``videoalign://clip/<arch>`` (see ``model_zoo.md``): downloaded, verified and
               converted to a plain state dict by the model hub;
             - an ``http(s)://`` URL: downloaded once into the torch hub cache; TorchScript archives are refused
-              from URLs.
-
-            Files, names and URLs are loaded through mmengine's ``CheckpointLoader``, whose schemes videoalign
-            registers: nothing pickled runs (:mod:`videoalign.compat.checkpoint`).
+              from URLs;
             - ``'<tag>:<name>'``, an open_clip pretrained tag and model name such as ``'openai:ViT-B-16'``, a
               ``(name, tag)`` tuple such as ``('ViT-B-16', 'openai')``, or ``'hf-hub:<repo>'``: built with
               ``open_clip.create_model`` (needs the network or open_clip's cache).
+
+            Files, names and URLs are loaded through mmengine's ``CheckpointLoader``, whose schemes videoalign
+            registers: nothing pickled runs (:mod:`videoalign.compat.checkpoint`).
         map_location (str | torch.device, optional): Where to put the tensors. Defaults to ``'cpu'``.
 
     Returns:

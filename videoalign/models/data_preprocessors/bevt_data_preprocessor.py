@@ -39,14 +39,14 @@ class BEVTDataPreprocessor(BaseDataPreprocessor):
     a tuple of such dicts (mmengine's ``BaseModel._run_forward`` then calls ``model(*batches, mode=...)``). The views
     are flattened into the batch, ``B' = B * N``:
 
-    ============  ===========================  =======================
-    key           video                        image
-    ============  ===========================  =======================
-    imgs          float ``(B', 3, T, H, W)``   float ``(B', 3, H, W)``
-    imgs_second   float ``(B', 3, T, h2, w2)`` float ``(B', 3, h2, w2)``
-    mask          bool ``(B', T', h, w)``      bool ``(B', h, w)``
-    target_mask   bool ``(B', T, h, w)``       bool ``(B', h, w)``
-    ============  ===========================  =======================
+    ============  =============================  =========================
+    key           video                          image
+    ============  =============================  =========================
+    imgs          float ``(B', 3, T, H, W)``     float ``(B', 3, H, W)``
+    imgs_second   float ``(B', 3, T, h2, w2)``   float ``(B', 3, h2, w2)``
+    mask          bool ``(B', T', h, w)``        bool ``(B', h, w)``
+    target_mask   bool ``(B', T, h, w)``         bool ``(B', h, w)``
+    ============  =============================  =========================
 
     BEVT: ``T = 16``, ``T' = T / 2 = 8``, ``H = W = 224``, ``h2 = w2 = H / 2 = 112``, ``h = w = H / 16 = 14``. For an
     image, ``target_mask`` is ``mask`` when the batch has none. ``imgs`` is normalised with ``mean`` and ``std``;
