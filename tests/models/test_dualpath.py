@@ -186,6 +186,36 @@ def test_forward_matches_the_official_forward(num_frames):
     torch.testing.assert_close(tensor_out, logits)
 
 
+def test_paths_are_split_once_per_forward_and_blocks_keep_their_contract(monkeypatch):
+    """The backbone splits the tokens into the two paths once, not in every block; the blocks' own forward on the
+    joined tokens, block by block, gives the same; with_cp (training) too, gradients included."""
+    backbone = tiny_dualpath(32).backbone
+    blocks = backbone.transformer.resblocks
+    splits = []
+    split_paths = type(blocks[0]).split_paths
+    monkeypatch.setattr(type(blocks[0]), 'split_paths', lambda self, *a: splits.append(1) or split_paths(self, *a))
+    tokens = torch.randn(17, 3 * 10, 64)  # 3 videos of 2 grids + 8 frames
+    with torch.no_grad():
+        out = backbone.forward_blocks(tokens, 10)
+        assert len(splits) == 1
+        expected = tokens
+        for block in blocks:
+            expected = block(expected, 10)
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    backbone.train()
+    for module in backbone.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.eval()  # the same dropout draws in both runs: none
+    grads = []
+    for with_cp in (False, True):
+        backbone.with_cp = with_cp
+        x = tokens.clone().requires_grad_()
+        out = backbone.forward_blocks(x, 10)
+        out.square().mean().backward()
+        grads.append((out.detach(), x.grad))
+    torch.testing.assert_close(grads[0], grads[1])
+
+
 def test_grids_come_first_and_frames_attend_alone():
     model = tiny_dualpath()
     clips = torch.randn(1, 3, 16, 32, 32)

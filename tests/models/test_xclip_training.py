@@ -45,3 +45,22 @@ def test_gradients_reach_exactly_the_trainable_parameters():
         else:
             assert param.grad is not None and param.grad.abs().sum() > 0, f'no gradient for {name}'
     assert model.cls_head.text_encoder.training is False  # a frozen text tower stays in eval mode
+
+
+def test_frozen_class_text_is_encoded_once_across_train_steps():
+    cfg = Config.fromfile(XCLIP_QUICKSTART_CONFIG)
+    cfg.model.cls_head.class_names = [f'class {i}' for i in range(4)]
+    init_default_scope('videoalign')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.train()
+    calls = []
+    model.cls_head.text_encoder.register_forward_hook(lambda *args: calls.append(1))
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    inputs = torch.randn(2, 1, 3, 8, 32, 32)
+    samples = [ActionDataSample().set_gt_label(i) for i in range(2)]
+    for _ in range(2):
+        optimizer.zero_grad()
+        model.loss(inputs, samples)['loss_cls'].backward()
+        optimizer.step()
+    assert len(calls) == 1

@@ -179,3 +179,21 @@ def test_plain_block_drop_path_is_seen():
     block = CLIPBlock(WIDTH, HEADS, drop_path=0.5)
     outs = _train_outputs(block, torch.randn(5, 8, WIDTH))
     assert any(not torch.allclose(out, outs[0]) for out in outs[1:])
+
+
+def test_temporal_attention_is_one_sdpa_call_on_a_view_and_equals_the_permuted_formula(request):
+    torch.manual_seed(0)
+    block = AIMBlock(WIDTH, HEADS, num_frames=4, num_tadapter=2).eval()
+    randomise_adapters(block)
+    x = torch.randn(5, 2 * 4, WIDTH)
+    with torch.no_grad():
+        # the official rearrangement (T, B*L, D) and back, attention through nn.MultiheadAttention
+        xt = block.t_adapter_in(block.ln_1(einops.rearrange(x, 'n (b t) d -> t (b n) d', t=4)))
+        expected = block.t_adapter(block.attn(xt, xt, xt, need_weights=False)[0])
+        expected = einops.rearrange(expected, 't (b n) d -> n (b t) d', n=5)
+        calls = request.getfixturevalue('sdpa_calls')
+        out = block.temporal_attention(x, 4)
+        assert calls == [(5 * 2, HEADS, 4, WIDTH // HEADS)]  # (L*B) sequences of T frames
+        block(x, 4)
+    assert len(calls) == 3  # and one for the spatial attention
+    torch.testing.assert_close(out, expected, rtol=1e-6, atol=1e-6)

@@ -125,3 +125,24 @@ def test_drop_path_only_in_training(block_type):
     first = block(x, 8)
     second = block(x, 8)
     assert not torch.allclose(first, second)
+
+
+def test_xclip_block_attends_through_sdpa(request):
+    block = _build('XCLIPBlock')
+    x = torch.randn(L, B * T, WIDTH)
+    calls = request.getfixturevalue('sdpa_calls')
+    with torch.no_grad():
+        block(x, T)
+    # the message tokens of each video, then the tokens of each frame with its message token
+    assert calls == [(B, HEADS, T, WIDTH // HEADS), (B * T, HEADS, L + 1, WIDTH // HEADS)]
+
+
+def test_xclip_message_drop_path_draws_per_frame_index():
+    """As the official (T, B, D) layout: one draw per frame index, shared by the videos of the batch."""
+    block = _build('XCLIPBlock', drop_path=0.5).train()
+    cls_tokens = torch.randn(4 * T, WIDTH)  # 4 videos
+    with torch.no_grad():
+        attn_part = block.exchange_messages(cls_tokens, T) - block.message_fc(cls_tokens)
+    kept = attn_part.view(4, T, WIDTH).abs().amax(-1) > 0  # (videos, frames)
+    assert kept.any() and not kept.all()
+    assert (kept == kept[:1]).all()

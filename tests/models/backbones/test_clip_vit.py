@@ -167,3 +167,24 @@ def test_full_size_parameter_counts():
     assert sum(p.numel() for p in plain.parameters()) == sum(p.numel() for p in ref.parameters())
     assert abs(sum(p.numel() for p in plain.parameters()) / 1e6 - 86.19) < 0.01
     assert total - message == sum(p.numel() for p in plain.parameters())
+
+
+def test_blocks_get_contiguous_tokens_and_patch_tokens_are_a_view():
+    """One copy into the blocks' layout (on a transposed view every LayerNorm would copy); the patch tokens are read
+    from the last block's output, not copied."""
+    model = CLIPViT('tiny', num_frames=3, block_cfg=XCLIP).eval()
+    inputs, outputs = [], []
+
+    def record(module, args, out):
+        inputs.append(args[0])
+        outputs.append(out)
+
+    for block in model.transformer.resblocks:
+        block.register_forward_hook(record)
+    with torch.no_grad():
+        cls, patches = _split(model(torch.randn(2, 3, 3, 32, 32)))
+    assert all(x.is_contiguous() and x.shape == (17, 6, 64) for x in inputs)
+    last = outputs[-1]
+    assert patches.data_ptr() == last[1:].data_ptr()  # a view of the last block's output
+    torch.testing.assert_close(patches, last[1:].transpose(0, 1).reshape(2, 3, 16, 64), rtol=0, atol=0)
+    torch.testing.assert_close(cls, (model.ln_post(last[0]) @ model.proj).view(2, 3, 32), rtol=0, atol=0)

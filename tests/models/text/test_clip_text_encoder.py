@@ -120,3 +120,24 @@ def test_bad_shapes_raise():
         encoder.forward_embeddings(torch.zeros(2, 10, 32), torch.tensor([1, 2]))
     with pytest.raises(ValueError, match='eot_indices must have shape'):
         encoder.forward_embeddings(torch.zeros(2, 77, 32), torch.tensor([1]))
+
+
+def test_positions_after_the_last_eot_are_not_computed():
+    """Under the causal mask the tokens after the last EOT cannot reach an EOT token: they are left out."""
+    torch.manual_seed(0)
+    encoder = CLIPTextEncoder(arch='tiny').eval()
+    embeds = torch.randn(3, 77, 32)
+    eot = torch.tensor([5, 20, 9])
+    lengths = []
+    encoder.transformer.resblocks[0].register_forward_pre_hook(lambda module, args: lengths.append(args[0].shape))
+    with torch.no_grad():
+        out = encoder.forward_embeddings(embeds, eot)
+        # the full-length computation of every position, as CLIP's encode_text
+        x = (embeds + encoder.positional_embedding).transpose(0, 1)
+        for block in encoder.transformer.resblocks:
+            x = x + block.attn(
+                block.ln_1(x), block.ln_1(x), block.ln_1(x), need_weights=False, attn_mask=block.attn_mask)[0]
+            x = x + block.mlp(block.ln_2(x))
+        expected = encoder.ln_final(x.transpose(0, 1)[torch.arange(3), eot]) @ encoder.text_projection
+    assert lengths == [(21, 3, 32)]
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)

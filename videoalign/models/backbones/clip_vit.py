@@ -252,10 +252,11 @@ class CLIPViT(BaseModule):
                              f'{num_frames} frames')
         frames = x.transpose(1, 2).reshape(batch * num_frames, channels, height, width)
         tokens, grid = self.embed_tokens(frames, num_frames)
-        tokens = self.forward_blocks(tokens.transpose(0, 1), num_frames).transpose(0, 1)
-        cls = self.ln_post(tokens[:, 0])
+        # one copy into the blocks' layout: on a transposed view every LayerNorm would copy its input
+        tokens = self.forward_blocks(tokens.transpose(0, 1).contiguous(), num_frames)  # (L, B*T, D)
+        cls = self.ln_post(tokens[0])
         if self.proj is not None:
             cls = cls @ self.proj
         cls = cls.view(batch, num_frames, -1)
-        patches = tokens[:, 1:].reshape(batch, num_frames, grid[0] * grid[1], self.width)
+        patches = tokens[1:].transpose(0, 1).unflatten(0, (batch, num_frames))  # a view, copied only where read
         return VideoFeatures(frame_embeds=cls, patch_tokens=patches, source=type(self).__name__)

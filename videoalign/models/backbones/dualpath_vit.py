@@ -4,6 +4,7 @@ from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
+from torch.utils.checkpoint import checkpoint
 
 from videoalign.registry import MODELS
 from videoalign.structures import VideoFeatures
@@ -121,6 +122,21 @@ class DualPathViT(CLIPViT):
         sparse = x[:, self.num_grids:] + resize_pos_embed(self.positional_embedding, self.grid_size, grid).to(x.dtype)
         x = torch.cat([grids, sparse], dim=1).view(-1, num_tokens, dim)
         return self.ln_pre(x), grid
+
+    def forward_blocks(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
+        """Run the blocks on the tokens ``(L, B*(Tt+Ts), D)``, with checkpointing if ``with_cp`` in training.
+
+        The tokens of the two paths are split once before the first block and joined after the last
+        (:meth:`DualPathBlock.forward_paths`), instead of in every block.
+        """
+        blocks = self.transformer.resblocks
+        x_t, x_s = blocks[0].split_paths(x, num_frames)
+        for block in blocks:
+            if self.with_cp and self.training:
+                x_t, x_s = checkpoint(block.forward_paths, x_t, x_s, use_reentrant=False)
+            else:
+                x_t, x_s = block.forward_paths(x_t, x_s)
+        return blocks[-1].merge_paths(x_t, x_s)
 
     def make_images(self, x: torch.Tensor) -> torch.Tensor:
         """DualPath's images of a clip ``(B, C, T, H, W)``: ``(B, C, Tt + Ts, H, W)``, the grids first."""

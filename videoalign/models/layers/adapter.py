@@ -65,5 +65,7 @@ class Adapter(BaseModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the adapter to ``x`` of shape ``(..., D)``."""
-        out = self.up_proj(self.dropout(self.act(self.down_proj(x)))) * self.scale
+        out = self.up_proj(self.dropout(self.act(self.down_proj(x))))
+        if self.scale != 1:
+            out = out * self.scale
         return x + out if self.skip else out

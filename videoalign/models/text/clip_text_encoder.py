@@ -111,6 +111,9 @@ class CLIPTextEncoder(BaseModule):
     def forward_embeddings(self, embeddings: torch.Tensor, eot_indices: torch.Tensor) -> torch.Tensor:
         """Encode token embeddings whose EOT positions are given (e.g. learnable prompt vectors around class names).
 
+        Only the positions up to the last EOT token are computed: under the causal mask the later ones cannot change
+        the features at the EOT tokens.
+
         Args:
             embeddings (torch.Tensor): Token embeddings of shape ``(K, context_length, width)``, without the
                 positional embedding (it is added here).
@@ -124,8 +127,10 @@ class CLIPTextEncoder(BaseModule):
                              f'got {tuple(embeddings.shape)}')
         if eot_indices.shape != embeddings.shape[:1]:
             raise ValueError(f'eot_indices must have shape ({embeddings.shape[0]}, ), got {tuple(eot_indices.shape)}')
-        x = embeddings + self.positional_embedding.to(embeddings.dtype)
-        x = self.transformer.resblocks(x.transpose(0, 1)).transpose(0, 1)  # blocks run on (L, K, width)
+        # the attention is causal, so the tokens after the last EOT token reach no EOT token: they are left out
+        length = int(eot_indices.max()) + 1
+        x = embeddings[:, :length] + self.positional_embedding[:length].to(embeddings.dtype)
+        x = self.transformer.resblocks(x.transpose(0, 1).contiguous()).transpose(0, 1)  # blocks run on (L, K, width)
         # ln_final acts on each token alone, so it is applied to the EOT tokens only
         x = x[torch.arange(x.shape[0], device=x.device), eot_indices.to(x.device)]
         return self.ln_final(x) @ self.text_projection.to(x.dtype)

@@ -20,7 +20,8 @@ class AIMBlock(CLIPBlock):
        position independently (CLS included). With ``num_tadapter=2`` (SSv2) the input of ``attn`` first goes
        through ``t_adapter_in`` (an adapter with a skip);
     2. spatial adaptation: ``x = x + s_adapter(attn(ln_1(x)))``, ``s_adapter`` with its own skip, no drop path;
-    3. joint adaptation: ``x = x + mlp(ln_2(x)) + drop_path(adapter_scale * mlp_adapter(ln_2(x)))``.
+    3. joint adaptation: ``x = x + mlp(ln_2(x)) + drop_path(adapter_scale * mlp_adapter(ln_2(x)))`` (the factor is
+       ``mlp_adapter``'s own output ``scale``).
 
     ``t_adapter`` and ``mlp_adapter`` have no skip and all adapters start with a zero ``up_proj``, so at
     initialisation the block is the plain CLIP block. Adapters are named ``t_adapter``, ``s_adapter``,
@@ -52,19 +53,23 @@ class AIMBlock(CLIPBlock):
         self.t_adapter_in = Adapter(width, adapter_ratio, skip=True) if num_tadapter == 2 else None
         self.t_adapter = Adapter(width, adapter_ratio, skip=False)
         self.s_adapter = Adapter(width, adapter_ratio, skip=True)
-        self.mlp_adapter = Adapter(width, adapter_ratio, skip=False)
+        # the factor s of s * mlp_adapter(x) is the adapter's own output scale
+        self.mlp_adapter = Adapter(width, adapter_ratio, skip=False, scale=adapter_scale)
 
     def temporal_attention(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
-        """The temporal branch (before drop path) of ``x`` ``(L, B*T, D)``; returns the same shape."""
+        """The temporal branch (before drop path) of ``x`` ``(L, B*T, D)``; returns the same shape.
+
+        The official code rearranges ``x`` to ``(T, B*L, D)`` and back. Everything but the attention acts on each
+        token alone, so here ``x`` is read as ``(L*B, T, D)``, a batch-first view of the same memory: each of the
+        ``L*B`` sequences of T frames attends to itself, and no token is copied.
+        """
         num_tokens, bt, dim = x.shape
         if bt % num_frames != 0:
             raise ValueError(f'{bt} frames do not split into videos of num_frames={num_frames}')
-        xt = x.view(num_tokens, bt // num_frames, num_frames, dim).permute(2, 1, 0, 3).reshape(num_frames, -1, dim)
-        xt = self.ln_1(xt)
+        xt = self.ln_1(x).reshape(-1, num_frames, dim)
         if self.t_adapter_in is not None:
             xt = self.t_adapter_in(xt)
-        xt = self.t_adapter(self.attention(xt))
-        return xt.view(num_frames, bt // num_frames, num_tokens, dim).permute(2, 1, 0, 3).reshape(num_tokens, bt, dim)
+        return self.t_adapter(self.attention(xt, batch_first=True)).view(num_tokens, bt, dim)
 
     def forward(self, x: torch.Tensor, num_frames: Optional[int] = None) -> torch.Tensor:
         """Run the block on ``x`` of shape ``(L, B*T, D)``, frames of a video contiguous; returns the same shape.
@@ -77,4 +82,4 @@ class AIMBlock(CLIPBlock):
         x = x + self.drop_path(self.temporal_attention(x, num_frames))
         x = x + self.s_adapter(self.attention(self.ln_1(x)))
         xn = self.ln_2(x)
-        return x + self.mlp(xn) + self.drop_path(self.adapter_scale * self.mlp_adapter(xn))
+        return x + self.mlp(xn) + self.drop_path(self.mlp_adapter(xn))

@@ -1,6 +1,6 @@
 """DualPath's adapted block (``ResidualAttentionBlock`` with ``adapter='w-adapter'`` in ``park-jungin/DualPath``,
 ``CLIP_custom/clip/model.py``)."""
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import torch
 
@@ -80,6 +80,45 @@ class DualPathBlock(CLIPBlock):
         normed = self.ln_2(x)
         return self.mlp(normed) + self.s_adapter_mlp(normed) + x
 
+    def split_paths(self, x: torch.Tensor, num_frames: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Split the tokens ``(L, B*T, D)`` of all images into those of the two paths.
+
+        Args:
+            x (torch.Tensor): Tokens, CLS first, grids first in each video's ``T`` images.
+            num_frames (int, optional): Images per video ``T``. Defaults to the ``num_frames`` given at construction.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor]: The grid tokens ``(L, B*Tt, D)`` and the frame tokens
+            ``(L, B*Ts, D)``, each a contiguous copy.
+        """
+        num_frames = num_frames or self.num_frames
+        num_tokens, bt, dim = x.shape
+        if num_frames <= self.num_grids or bt % num_frames != 0:
+            raise ValueError(f'{bt} images do not split into videos of num_frames={num_frames} images with '
+                             f'num_grids={self.num_grids} grids and at least one frame')
+        x = x.view(num_tokens, bt // num_frames, num_frames, dim)
+        grids, frames = x.split([self.num_grids, num_frames - self.num_grids], dim=2)
+        return grids.reshape(num_tokens, -1, dim), frames.reshape(num_tokens, -1, dim)
+
+    def merge_paths(self, x_t: torch.Tensor, x_s: torch.Tensor) -> torch.Tensor:
+        """The inverse of :meth:`split_paths`: the tokens ``(L, B*T, D)`` of all images, grids first per video."""
+        num_tokens, num_grid_images, dim = x_t.shape
+        batch = num_grid_images // self.num_grids
+        x = torch.cat([x_t.view(num_tokens, batch, -1, dim), x_s.view(num_tokens, batch, -1, dim)], dim=2)
+        return x.view(num_tokens, -1, dim)
+
+    def forward_paths(self, x_t: torch.Tensor, x_s: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Run the block on the paths kept apart (:meth:`split_paths`), as :class:`DualPathViT` does.
+
+        Args:
+            x_t (torch.Tensor): Grid tokens ``(L, B*Tt, D)``.
+            x_s (torch.Tensor): Frame tokens ``(L, B*Ts, D)``.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor]: Both, updated.
+        """
+        return self.temporal_path(x_t), self.spatial_path(x_s)
+
     def forward(self, x: torch.Tensor, num_frames: Optional[int] = None) -> torch.Tensor:
         """Run the block on ``x`` of shape ``(L, B*T, D)``, grids first in each video's ``T`` images.
 
@@ -90,14 +129,4 @@ class DualPathBlock(CLIPBlock):
         Returns:
             torch.Tensor: The same shape, grids first.
         """
-        num_frames = num_frames or self.num_frames
-        num_tokens, bt, dim = x.shape
-        if num_frames <= self.num_grids or bt % num_frames != 0:
-            raise ValueError(f'{bt} images do not split into videos of num_frames={num_frames} images with '
-                             f'num_grids={self.num_grids} grids and at least one frame')
-        batch, num_grids = bt // num_frames, self.num_grids
-        x = x.view(num_tokens, batch, num_frames, dim)
-        x_t = self.temporal_path(x[:, :, :num_grids].reshape(num_tokens, -1, dim))
-        x_s = self.spatial_path(x[:, :, num_grids:].reshape(num_tokens, -1, dim))
-        x = torch.cat([x_t.view(num_tokens, batch, num_grids, dim), x_s.view(num_tokens, batch, -1, dim)], dim=2)
-        return x.view(num_tokens, bt, dim)
+        return self.merge_paths(*self.forward_paths(*self.split_paths(x, num_frames)))

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from videoalign.registry import MODELS
-from ...clip.layers import LayerNorm
+from ...clip.layers import LayerNorm, self_attention
 from .clip_block import CLIPBlock
 
 
@@ -55,10 +55,11 @@ class XCLIPBlock(CLIPBlock):
         bt, dim = cls_tokens.shape
         if bt % num_frames != 0:
             raise ValueError(f'{bt} frames do not split into videos of num_frames={num_frames}')
-        msg = self.message_fc(cls_tokens).view(bt // num_frames, num_frames, dim).transpose(0, 1)  # (T, B, D)
-        msg_norm = self.message_ln(msg)
-        msg = msg + self.drop_path(self.message_attn(msg_norm, msg_norm, msg_norm, need_weights=False)[0])
-        return msg.transpose(0, 1).reshape(bt, dim)
+        msg = self.message_fc(cls_tokens).view(bt // num_frames, num_frames, dim)  # (B, T, D)
+        out = self_attention(self.message_attn, self.message_ln(msg), batch_first=True)
+        # drop path sees the official (T, B, D) layout: one draw per frame index
+        msg = msg + self.drop_path(out.transpose(0, 1)).transpose(0, 1)
+        return msg.reshape(bt, dim)
 
     def forward(self, x: torch.Tensor, num_frames: Optional[int] = None) -> torch.Tensor:
         """Run the block on ``x`` of shape ``(L, B*T, D)``, frames of a video contiguous; returns the same shape.
