@@ -193,6 +193,12 @@ def tiny_official(tmp_path_factory):
 
 
 @pytest.fixture
+def official_xclip_keys():
+    """:func:`to_official_xclip`, for tests (a test module cannot import a conftest by name: there are several)."""
+    return to_official_xclip
+
+
+@pytest.fixture
 def tiny_xclip():
     """``tiny_xclip(seed)`` builds the tiny X-CLIP of :func:`tiny_official` with other random weights."""
     return build_tiny_xclip

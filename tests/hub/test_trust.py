@@ -126,8 +126,7 @@ def test_recorded_hash_mismatch_says_when_where_and_how_to_reset(hub_home, loopb
 
 
 def test_force_downloads_again_records_anew_and_converts_again(hub_home, loopback, use_metafile, tiny_official,
-                                                               xclip_entry, tiny_xclip):
-    from conftest import to_official_xclip
+                                                               xclip_entry, tiny_xclip, official_xclip_keys):
     _, _, data, sha, _ = tiny_official
     url = loopback.url('/xclip/tiny_official.pth')
     loopback.files.add('/xclip/tiny_official.pth', data)
@@ -136,7 +135,7 @@ def test_force_downloads_again_records_anew_and_converts_again(hub_home, loopbac
 
     # the authors publish a new version: the cache keeps serving the recorded one until asked
     new = tiny_xclip(seed=11)
-    new_data = torch_bytes({'model': to_official_xclip(new.state_dict()), 'epoch': 4})
+    new_data = torch_bytes({'model': official_xclip_keys(new.state_dict()), 'epoch': 4})
     new_sha = hashlib.sha256(new_data).hexdigest()
     loopback.files.add('/xclip/tiny_official.pth', new_data)
     assert get_checkpoint('loopback/xclip-tiny', progress=False) == first

@@ -40,6 +40,7 @@ except ModuleNotFoundError as error:
         raise
     sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
+from videoalign.engine import load_config  # noqa: E402
 from videoalign.registry import MODELS  # noqa: E402
 from videoalign.structures import VideoFeatures  # noqa: E402
 from videoalign.utils import register_all_modules  # noqa: E402
@@ -235,9 +236,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     if args.batch_size < 1:
         sys.exit(f'error: --batch-size must be positive, got {args.batch_size}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     register_all_modules()
     backbone = MODELS.build(cfg.model.backbone)
     if not hasattr(backbone, 'image_size'):

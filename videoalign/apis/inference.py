@@ -11,19 +11,23 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from ..datasets.class_names import resolve_class_names
+from ..engine.runner_builder import resolve_config_path
 from ..hub import get_config_path
 from ..registry import MODELS
 from ..utils.precision import autocast
 
 
 def _load_config(config: Union[str, Path, Config]) -> Config:
-    """A Config object, a config file, or the name of a model-zoo entry (its config from the installed package)."""
+    """A Config object, a config file (see :func:`~videoalign.engine.runner_builder.resolve_config_path`), or the
+    name of a model-zoo entry (its config from the installed package)."""
     if isinstance(config, Config):
         return config
     if not isinstance(config, (str, Path)):
         raise TypeError(f'config must be a file name, a model-zoo name or a Config, got {type(config).__name__}')
     path = str(config)
-    if not osp.isfile(path):
+    try:
+        path = resolve_config_path(path)
+    except FileNotFoundError:
         try:
             path = get_config_path(path)
         except KeyError:

@@ -5,13 +5,39 @@ from typing import Optional
 from mmengine.config import Config
 
 from ..compat import setup_distributed
+from ..hub.index import INDEX_ROOT
 from ..registry import RUNNERS
 from ..utils.config_check import check_cfg_options, check_config_keys
 from .runner import VideoAlignRunner
 
 
+def resolve_config_path(path: str) -> str:
+    """``path`` if it is a file, else the config of that relative path among those that come with videoalign.
+
+    Args:
+        path (str): A config file, or a path relative to the repository root (``configs/aim/vit-b16_k400.py``).
+
+    Returns:
+        str: The file to read.
+
+    Raises:
+        FileNotFoundError: Neither exists.
+    """
+    if osp.isfile(path):
+        return path
+    packaged = None if osp.isabs(path) else osp.join(INDEX_ROOT, path)
+    if packaged is not None and osp.isfile(packaged):
+        return packaged
+    where = f' (nor {packaged} among the configs of videoalign)' if packaged else ''
+    raise FileNotFoundError(f'config file {path} does not exist{where}')
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config, check its keys and those of ``--cfg-options``, then merge the options.
+
+    A relative path that does not exist from the current directory is looked up among the configs that come with
+    videoalign (the source tree, or ``videoalign/.mim`` of an installed wheel), so that
+    ``configs/quickstart/r3d-tiny-8f_synthetic.py`` works from any directory.
 
     Args:
         path (str): The config file.
@@ -20,9 +46,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     Returns:
         Config: The merged config.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file {path} does not exist')
-    cfg = Config.fromfile(path)
+    cfg = Config.fromfile(resolve_config_path(path))
     check_config_keys(cfg)
     check_cfg_options(cfg, cfg_options)
     if cfg_options:
