@@ -1,9 +1,11 @@
-"""CLIP's shared layers: fused self-attention, in-place QuickGELU and the reduced-precision LayerNorm on the CPU."""
+"""CLIP's shared layers: fused self-attention (unfused in bf16 on a CPU without AMX), in-place QuickGELU and the
+reduced-precision LayerNorm on the CPU."""
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from videoalign.models.clip import layers
 from videoalign.models.clip.layers import CLIPResidualBlock, LayerNorm, QuickGELU, self_attention
 from videoalign.models.text.clip_text_encoder import build_causal_mask
 
@@ -51,6 +53,65 @@ def test_self_attention_gradients_and_unsupported_modules():
         torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match='packed input projections'):
         self_attention(nn.MultiheadAttention(WIDTH, HEADS, add_bias_kv=True), x)
+
+
+@pytest.mark.parametrize('mask', [None, 'causal', 'bool'])
+@pytest.mark.parametrize('amx', [False, True])
+def test_bf16_attention_without_amx_takes_matmuls_and_matches(request, monkeypatch, mask, amx):
+    """bf16 on a CPU without AMX: two matmuls and a softmax instead of the fused kernel, the same attention."""
+    monkeypatch.setattr(layers, 'cpu_has_amx', lambda: amx)
+    attn = _mha()
+    x = torch.randn(7, 3, WIDTH)
+    if mask == 'causal':
+        mask = build_causal_mask(7)
+    elif mask == 'bool':
+        mask = torch.rand(7, 7) > 0.7
+        mask.fill_diagonal_(False)
+    with torch.no_grad():
+        expected = attn(x, x, x, need_weights=False, attn_mask=mask)[0]
+        calls = request.getfixturevalue('sdpa_calls')
+        fp32 = self_attention(attn, x, attn_mask=mask)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            bf16 = self_attention(attn, x, attn_mask=mask)
+            bf16_batch_first = self_attention(attn, x.transpose(0, 1), batch_first=True, attn_mask=mask)
+    assert len(calls) == (3 if amx else 1)  # float32 always takes the fused kernel
+    assert layers.fused_attention_is_slow(x.bfloat16()) is not amx and not layers.fused_attention_is_slow(x)
+    torch.testing.assert_close(fp32, expected, rtol=1e-6, atol=1e-6)
+    assert bf16.dtype == torch.bfloat16
+    torch.testing.assert_close(bf16.float(), expected, rtol=0.05, atol=0.05)
+    torch.testing.assert_close(bf16_batch_first.transpose(0, 1), bf16, rtol=0.05, atol=0.02)
+
+
+def test_cross_attention_by_matmul_matches_the_fused_kernel(monkeypatch):
+    """Queries and keys of other lengths (X-CLIP's prompt generator), a float and a boolean mask, with and without
+    the matmul path, against ``F.scaled_dot_product_attention`` in float32."""
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 4, 5, 8), torch.randn(2, 4, 9, 8), torch.randn(2, 4, 9, 6)
+    keep = torch.rand(5, 9) > 0.3
+    keep[:, 0] = True
+    for amx in (False, True):
+        monkeypatch.setattr(layers, 'cpu_has_amx', lambda: amx)
+        for mask in (None, keep, torch.randn(5, 9)):
+            expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            torch.testing.assert_close(layers.scaled_dot_product_attention(q, k, v, attn_mask=mask), expected)
+            mask_bf16 = mask.bfloat16() if mask is not None and mask.is_floating_point() else mask
+            bf16 = layers.scaled_dot_product_attention(q.bfloat16(), k.bfloat16(), v.bfloat16(), attn_mask=mask_bf16)
+            torch.testing.assert_close(bf16.float(), expected, rtol=0.05, atol=0.05)
+
+
+def test_bf16_attention_by_matmul_trains_with_dropout(monkeypatch):
+    monkeypatch.setattr(layers, 'cpu_has_amx', lambda: False)
+    attn = _mha().train()
+    attn.dropout = 0.5
+    x = torch.randn(5, 2, WIDTH, requires_grad=True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        torch.manual_seed(0)
+        first = self_attention(attn, x)
+        torch.manual_seed(1)
+        second = self_attention(attn, x)
+    assert not torch.equal(first, second)  # dropout acts in training
+    first.float().square().sum().backward()
+    assert x.grad is not None and attn.in_proj_weight.grad is not None and attn.in_proj_weight.grad.abs().sum() > 0
 
 
 def test_block_attention_uses_the_leading_part_of_its_mask(request):

@@ -9,10 +9,10 @@ from typing import List, Optional, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 
-from videoalign.models.clip.layers import TRANSFORMER_INIT_CFG, LayerNorm, QuickGELU, default_num_heads
+from videoalign.models.clip.layers import (TRANSFORMER_INIT_CFG, LayerNorm, QuickGELU, default_num_heads,
+                                           scaled_dot_product_attention)
 from videoalign.registry import MODELS
 
 
@@ -20,7 +20,8 @@ class PromptCrossAttention(nn.Module):
     """Multi-head attention with separate bias-free ``q_proj``, ``k_proj``, ``v_proj`` and a biased ``proj``.
 
     The official ``MulitHeadAttention`` computes ``softmax(q k^T / sqrt(d)) v`` explicitly; this runs the same
-    computation through the fused ``F.scaled_dot_product_attention``.
+    computation through the fused ``F.scaled_dot_product_attention`` (by
+    :func:`~videoalign.models.clip.layers.scaled_dot_product_attention`).
 
     Args:
         embed_dims (int): Width of queries, keys and values.
@@ -49,7 +50,7 @@ class PromptCrossAttention(nn.Module):
         q = self._split_heads(self.q_proj(query))
         k = self._split_heads(self.k_proj(key))
         v = self._split_heads(self.v_proj(value))
-        x = F.scaled_dot_product_attention(q, k, v)  # scale 1 / sqrt(head_dim), as the official qk_scale
+        x = scaled_dot_product_attention(q, k, v)  # scale 1 / sqrt(head_dim), as the official qk_scale
         return self.proj_drop(self.proj(x.transpose(1, 2).flatten(2)))
 
 
