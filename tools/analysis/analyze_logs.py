@@ -25,7 +25,7 @@ try:
 except ImportError:  # running from a source checkout that is not installed
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
     import videoalign  # noqa: F401
-from videoalign.analysis.logs import check_keys, format_train_time, load_scalars, resolve_legend, train_time
+from videoalign.analysis.logs import format_train_time, load_scalars, resolve_legend, train_time
 
 # mmaction2's --style takes seaborn's style names; here they map to matplotlib's copies of them
 SEABORN_STYLES = ('darkgrid', 'whitegrid', 'dark', 'white', 'ticks')
@@ -80,14 +80,14 @@ def plot_curve(args: argparse.Namespace) -> Optional[str]:
     if args.out is None and not args.backend:
         raise ValueError('plot_curve: give --out FILE.png (or an interactive --backend such as TkAgg to show it)')
     logs = [load_scalars(path) for path in args.json_logs]
-    check_keys(logs, args.keys)  # every error before any drawing
+    series = [[log.series(key) for key in args.keys] for log in logs]  # every error before any drawing
     legend = resolve_legend(args.legend, logs, args.keys)
     _use_style(plt, args.style)
     fig, axes = plt.subplots(len(args.keys), 1, figsize=(8, 3.2 * len(args.keys)), squeeze=False)
     for j, key in enumerate(args.keys):
         ax = axes[j][0]
         for i, log in enumerate(logs):
-            x, y, x_name = log.series(key)
+            x, y, x_name = series[i][j]
             print(f'plot curve of {log.path}, key {key}: {len(x)} points')
             ax.plot(x, y, label=legend[i * len(args.keys) + j], linewidth=1, marker='o' if len(x) < 30 else None)
         ax.set_xlabel(x_name)

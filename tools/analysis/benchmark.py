@@ -52,7 +52,7 @@ except ImportError:  # running from a source checkout that is not installed
     import videoalign  # noqa: F401
 from videoalign.analysis import benchmark as bench
 from videoalign.analysis.flops import DEFAULT_SHAPE, count_flops, shape_from_config, view_input_shape
-from videoalign.utils.cli import DictAction
+from videoalign.utils.cli import DictAction, quiet_mmengine
 from videoalign.utils.precision import amp_dtype
 
 PRECISIONS = ('fp32', 'amp')
@@ -190,6 +190,7 @@ def run_config(config: str, args: argparse.Namespace, device: torch.device) -> L
     from mmengine.optim import build_optim_wrapper
 
     from videoalign.engine import load_config
+    from videoalign.engine.hooks.label_check_hook import model_num_classes
     cfg = load_config(config, args.cfg_options)
     torch.manual_seed(0)
     model = bench.build_model(cfg)
@@ -202,7 +203,7 @@ def run_config(config: str, args: argparse.Namespace, device: torch.device) -> L
     input_shape = view_input_shape(model, *shape)
     print(f'{config}: counting the FLOPs of one view {input_shape}', flush=True)
     macs = count_flops(model, input_shape)['flops']  # also computes what the model caches (class text embeddings)
-    num_classes = getattr(getattr(model, 'cls_head', None), 'num_classes', None) or cfg.get('num_classes', 1)
+    num_classes = model_num_classes(model) or cfg.get('num_classes', 1)
     batch = bench.make_batch(input_shape, args.batch_size, num_classes, device)
     modes = ['inference', 'train'] if args.mode == 'both' else [args.mode]
     rows = []
@@ -214,7 +215,7 @@ def run_config(config: str, args: argparse.Namespace, device: torch.device) -> L
             bench.release_memory(device)  # the row's RSS starts near what is in use, not what an earlier row freed
             optim_wrapper = None
             if mode == 'train':
-                with bench.quiet_mmengine():
+                with quiet_mmengine():
                     optim_wrapper = build_optim_wrapper(model, bench.optim_wrapper_cfg(cfg, amp, device))
             name = setting_name((amp, compiled))
             print(f'{config}: {mode}, {name}, {args.warmup} + {args.iters} iterations', flush=True)

@@ -95,9 +95,10 @@ def main(argv: Optional[List[str]] = None) -> str:
     published, dropped = strip_checkpoint(checkpoint, args.in_file)
     final, sha256 = save_published(published, args.out_file)
     state_dict = published['state_dict']
+    parameters = format_parameters(state_dict)
     # the report goes to stderr, so that stdout is the metafile alone (publish_model.py ... > my-metafile.yml)
     print(
-        f'{args.in_file}: kept {len(state_dict)} tensors ({format_parameters(state_dict)} parameters) and meta '
+        f'{args.in_file}: kept {len(state_dict)} tensors ({parameters} parameters) and meta '
         f'{", ".join(published["meta"]) or "(none)"}',
         file=sys.stderr)
     if dropped:
@@ -108,7 +109,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         url = osp.abspath(final)  # a local file: the hub uses it where it is
     else:
         url = args.weights_url + osp.basename(final) if args.weights_url.endswith('/') else args.weights_url
-    metadata = {'Parameters': format_parameters(state_dict)}
+    metadata = {'Parameters': parameters}
     if isinstance(published['meta'].get('epoch'), int) and published['meta']['epoch'] > 0:
         metadata['Epochs'] = published['meta']['epoch']
     warn_if_listed(name)

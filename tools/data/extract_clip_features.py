@@ -20,16 +20,14 @@ computed on frames with red and blue swapped; ``--bgr-as-rgb`` reproduces that. 
 """
 import argparse
 import contextlib
-import logging
 import os
 import os.path as osp
 import sys
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.logging import MMLogger
 from mmengine.utils import ProgressBar
 from PIL import Image
 
@@ -44,6 +42,7 @@ from videoalign.engine import load_config  # noqa: E402
 from videoalign.registry import MODELS  # noqa: E402
 from videoalign.structures import VideoFeatures  # noqa: E402
 from videoalign.utils import register_all_modules  # noqa: E402
+from videoalign.utils.cli import quiet_mmengine  # noqa: E402
 from videoalign.utils.precision import amp_dtype  # noqa: E402
 
 CLIP_MEAN = (0.48145466 * 255, 0.4578275 * 255, 0.40821073 * 255)
@@ -83,25 +82,6 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='also print how each parameter of the backbone was initialised (mmengine\'s init_weights log)')
     return parser.parse_args(argv)
-
-
-@contextlib.contextmanager
-def logger_level(level: int) -> Iterator[None]:
-    """Log at ``level`` and above only, on mmengine's current logger, inside the ``with`` block.
-
-    mmengine's ``BaseModule.init_weights`` logs one INFO record per parameter (its initialisation) when no log file
-    is open, about 130 lines for a CLIP ViT; warnings (e.g. missing keys of the CLIP weights) still show.
-
-    Args:
-        level (int): The lowest level logged, e.g. ``logging.WARNING``.
-    """
-    logger = MMLogger.get_current_instance()
-    previous = logger.level
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)
 
 
 def video_lists(cfg: Config, ann_files: Optional[List[str]], video_root: Optional[str]) -> List[Tuple[str, str]]:
@@ -242,7 +222,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if not hasattr(backbone, 'image_size'):
         sys.exit(f'error: model.backbone of {args.config} is {type(backbone).__name__}, not a CLIP image encoder '
                  f'(run this tool with the config that decodes videos, not the one that reads features)')
-    with contextlib.nullcontext() if args.verbose else logger_level(logging.WARNING):
+    with contextlib.nullcontext() if args.verbose else quiet_mmengine():
         backbone.init_weights()
     device = torch.device(args.device)
     if args.fp16 and device.type != 'cuda':

@@ -20,13 +20,11 @@ consistent. A train step is counted as 3 forward passes (forward, plus backward 
 """
 import ctypes
 import gc
-import logging
 import os
 import statistics
 import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -302,19 +300,6 @@ def release_memory(device: torch.device) -> None:
         ctypes.CDLL('libc.so.6').malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
-
-
-@contextmanager
-def quiet_mmengine() -> Iterator[None]:
-    """Hide mmengine's INFO messages (e.g. the optimizer's parameter groups, built once per run) for a while."""
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def optim_wrapper_cfg(cfg: Config, amp: bool, device: torch.device) -> dict:

@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 import torch
 
+from ..visualization.video_labels import write_video as write_bgr_video
+
 
 def _to_uint8(array: np.ndarray) -> np.ndarray:
     """An image array as uint8: floats in [0, 1] scaled by 255, then clipped to [0, 255]."""
@@ -108,7 +110,7 @@ def side_by_side(panels: Sequence[Sequence[np.ndarray]], height: Optional[int] =
 
 
 def write_video(path: str, frames: Sequence[np.ndarray], fps: float = 5.0) -> None:
-    """Write RGB frames as an mp4 (OpenCV, mp4v codec).
+    """Write RGB frames as an mp4 (OpenCV, mp4v codec; :func:`videoalign.visualization.video_labels.write_video`).
 
     Args:
         path (str): The ``.mp4`` file.
@@ -122,16 +124,10 @@ def write_video(path: str, frames: Sequence[np.ndarray], fps: float = 5.0) -> No
     if not frames:
         raise ValueError(f'{path}: no frame to write')
     height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
-    if not writer.isOpened():
-        raise OSError(f'OpenCV cannot write {path} with the mp4v codec ({width}x{height} at {fps} fps)')
-    try:
-        for i, frame in enumerate(frames):
-            if frame.shape[:2] != (height, width):
-                raise ValueError(f'{path}: frame {i} is {frame.shape[1]}x{frame.shape[0]}, frame 0 {width}x{height}')
-            writer.write(np.ascontiguousarray(frame[..., ::-1]))  # OpenCV writes BGR
-    finally:
-        writer.release()
+    for i, frame in enumerate(frames):
+        if frame.shape[:2] != (height, width):
+            raise ValueError(f'{path}: frame {i} is {frame.shape[1]}x{frame.shape[0]}, frame 0 {width}x{height}')
+    write_bgr_video((np.ascontiguousarray(frame[..., ::-1]) for frame in frames), path, fps)  # OpenCV writes BGR
 
 
 def count_frames(path: str) -> int:

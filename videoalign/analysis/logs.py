@@ -213,21 +213,6 @@ def format_train_time(stats: TrainTime) -> str:
     ])
 
 
-def check_keys(logs: Sequence[ScalarLog], keys: Sequence[str]) -> None:
-    """Check that every log has every key, before anything is plotted.
-
-    Args:
-        logs (Sequence[ScalarLog]): The logs.
-        keys (Sequence[str]): The keys.
-
-    Raises:
-        KeyError: Naming the first file without a key, the key, and the keys that file has.
-    """
-    for log in logs:
-        for key in keys:
-            log.series(key)
-
-
 def default_legend(logs: Sequence[ScalarLog], keys: Sequence[str]) -> List[str]:
     """Legend entries ``<run>_<key>`` for each log and key (log-major), the run being the timestamp folder.
 

@@ -7,7 +7,7 @@ weights, as tensors only, and a minimal ``meta`` of plain values, so that it loa
 and its metafile entry (:mod:`videoalign.hub.metafile`'s format) lists the full sha256.
 """
 import hashlib
-import os
+import io
 import os.path as osp
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -82,15 +82,6 @@ def strip_checkpoint(checkpoint: Any, source: str = '<checkpoint>') -> Tuple[Dic
     return {'state_dict': tensors, 'meta': meta}, dropped
 
 
-def sha256_file(path: str) -> str:
-    """The sha256 of a file, as 64 lower-case hex digits."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def save_published(published: Dict[str, Any], out_file: str) -> Tuple[str, str]:
     """Save a stripped checkpoint as ``<out_file stem>-<first 8 hex of its sha256><ext>``.
 
@@ -107,12 +98,13 @@ def save_published(published: Dict[str, Any], out_file: str) -> Tuple[str, str]:
     stem, ext = osp.splitext(out_file)
     if ext not in ('.pth', '.pt'):
         raise ValueError(f'{out_file}: the published file must end with .pth (or .pt)')
-    temporary = f'{stem}.publishing{ext}'
-    with atomic_write(temporary) as f:
-        torch.save(published, f)
-    sha256 = sha256_file(temporary)
+    buffer = io.BytesIO()
+    torch.save(published, buffer)
+    data = buffer.getvalue()
+    sha256 = hashlib.sha256(data).hexdigest()
     final = f'{stem}-{sha256[:8]}{ext}'
-    os.replace(temporary, final)
+    with atomic_write(final) as f:
+        f.write(data)
     return final, sha256
 
 

@@ -42,8 +42,6 @@ from .metafile import Collection, ModelEntry, load_metafile
 ENV_METAFILES = 'VIDEOALIGN_METAFILES'
 SCHEME = 'videoalign://'
 PACKAGE_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-REPO_ROOT = osp.dirname(PACKAGE_ROOT)
-MIM_ROOT = osp.join(PACKAGE_ROOT, '.mim')
 
 
 def index_root(package_root: str = PACKAGE_ROOT) -> str:
@@ -109,13 +107,17 @@ def register_metafile(path: str) -> None:
             raise
 
 
-def metafile_paths() -> List[str]:
+def metafile_paths(own: Optional[List[str]] = None) -> List[str]:
     """The metafiles of the index, in the order they are read (see the module docstring).
+
+    Args:
+        own (list[str], optional): The package's metafiles if already read (:func:`read_model_index`). Defaults to
+            None: read them.
 
     Returns:
         list[str]: Absolute paths, each once.
     """
-    paths = read_model_index()
+    paths = read_model_index() if own is None else list(own)
     paths += [osp.abspath(osp.expanduser(p)) for p in os.environ.get(ENV_METAFILES, '').split(os.pathsep) if p]
     paths += _registered
     return list(dict.fromkeys(paths))
@@ -123,11 +125,12 @@ def metafile_paths() -> List[str]:
 
 def _load_index() -> Tuple[Dict[str, Collection], Dict[str, ModelEntry], Dict[str, str]]:
     """(collections, entries by name, alias -> name), read again whenever a metafile changes."""
-    paths = metafile_paths()
+    own = read_model_index()  # the package's metafiles: names follow their configs
+    paths = metafile_paths(own)
     key = tuple((p, osp.getmtime(p) if osp.isfile(p) else None) for p in paths)
     if key in _cache:
         return _cache[key]
-    own = set(read_model_index())  # the package's metafiles: names follow their configs
+    own = set(own)
     collections, entries, aliases, origin = {}, {}, {}, {}
     for path in paths:
         file_collections, models = load_metafile(path, strict_names=path in own)

@@ -1,8 +1,11 @@
 """Command-line helpers shared by the tools."""
 import argparse
-from typing import Any, Optional, Sequence
+import logging
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional, Sequence
 
 from mmengine.config import DictAction as _MMEngineDictAction
+from mmengine.logging import MMLogger
 
 
 class DictAction(_MMEngineDictAction):
@@ -24,3 +27,19 @@ class DictAction(_MMEngineDictAction):
             return super().__call__(parser, namespace, values, option_string)
         except (ValueError, SyntaxError) as err:
             parser.error(f'{option_string} {" ".join(values)}: {err}')
+
+
+@contextmanager
+def quiet_mmengine() -> Iterator[None]:
+    """Show only warnings and errors of mmengine's current logger inside the ``with`` block.
+
+    For INFO records a tool's user did not ask for: the optimizer's parameter groups, or the one record per parameter
+    that ``BaseModule.init_weights`` logs when no log file is open (about 130 lines for a CLIP ViT).
+    """
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

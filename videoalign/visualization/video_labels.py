@@ -5,18 +5,30 @@ Shared by ``demo/demo.py --out-filename`` and :class:`~videoalign.engine.hooks.V
 written with ``cv2.VideoWriter`` (``mp4v`` for ``.mp4``/``.m4v``/``.mov``, ``MJPG`` for ``.avi``), which needs no
 package beyond the pinned OpenCV.
 """
+import functools
 import os
 import os.path as osp
 from typing import Iterable, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
+import torch
 
 ColorType = Union[str, Sequence[int]]
 
 _OUTLINE = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
 #: FourCC codes by file extension
 FOURCC = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v', '.avi': 'MJPG'}
+
+
+@functools.lru_cache(maxsize=64)
+def _named_color(name: str) -> List[int]:
+    """``[R, G, B]`` of a matplotlib colour name or hex code (cached: frames are drawn with the same colour)."""
+    from matplotlib.colors import to_rgb
+    try:
+        return [round(c * 255) for c in to_rgb(name)]
+    except ValueError:
+        raise ValueError(f'unknown colour {name!r}: give a name (white), a hex code (#ff8800) or R,G,B') from None
 
 
 def parse_color(color: ColorType) -> Tuple[int, int, int]:
@@ -35,11 +47,7 @@ def parse_color(color: ColorType) -> Tuple[int, int, int]:
     if isinstance(color, str) and ',' in color:
         color = [part.strip() for part in color.split(',')]
     if isinstance(color, str):
-        from matplotlib.colors import to_rgb
-        try:
-            rgb = [round(c * 255) for c in to_rgb(color)]
-        except ValueError:
-            raise ValueError(f'unknown colour {color!r}: give a name (white), a hex code (#ff8800) or R,G,B') from None
+        rgb = _named_color(color)
     else:
         try:
             rgb = [int(c) for c in color]
@@ -216,9 +224,16 @@ def input_to_frames(inputs) -> Optional[np.ndarray]:
     Returns:
         np.ndarray | None: The frames.
     """
-    array = inputs.detach().cpu().float().numpy() if hasattr(inputs, 'detach') else np.asarray(inputs)
-    if array.ndim == 5:
-        array = array[0].transpose(1, 2, 3, 0)  # (C, T, H, W) -> (T, H, W, C)
+    ndim = getattr(inputs, 'ndim', None)
+    if ndim == 5:
+        inputs = inputs[0]  # the first view: the others are not converted
+    if hasattr(inputs, 'detach'):
+        inputs = inputs.detach().cpu()
+        array = (inputs if inputs.dtype == torch.uint8 else inputs.float()).numpy()
+    else:
+        array = np.asarray(inputs)
+    if ndim == 5:
+        array = array.transpose(1, 2, 3, 0)  # (C, T, H, W) -> (T, H, W, C)
     elif array.ndim == 4:
         array = array.transpose(0, 2, 3, 1)  # (N, C, H, W) -> (N, H, W, C)
     else:

@@ -1,6 +1,6 @@
 """CLIP's ViT image encoder applied to every frame of a clip, with pluggable (cross-frame) blocks."""
 import copy
-from typing import Optional, Sequence, Tuple, Union
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -224,13 +224,16 @@ class CLIPViT(BaseModule):
             x = x.view(-1, num_tokens, dim)
         return self.ln_pre(x), grid
 
+    def run_block(self, fn: Callable, *args):
+        """``fn(*args)`` (a block, or a method of one), under activation checkpointing if ``with_cp`` in training."""
+        if self.with_cp and self.training:
+            return checkpoint(fn, *args, use_reentrant=False)
+        return fn(*args)
+
     def forward_blocks(self, x: torch.Tensor, num_frames: int) -> torch.Tensor:
         """Run the blocks on sequence-first tokens ``(L, B*T, D)``, with checkpointing if ``with_cp`` in training."""
         for block in self.transformer.resblocks:
-            if self.with_cp and self.training:
-                x = checkpoint(block, x, num_frames, use_reentrant=False)
-            else:
-                x = block(x, num_frames)
+            x = self.run_block(block, x, num_frames)
         return x
 
     def forward(self, x: torch.Tensor) -> VideoFeatures:

@@ -4,7 +4,6 @@ from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from torch.utils.checkpoint import checkpoint
 
 from videoalign.registry import MODELS
 from videoalign.structures import VideoFeatures
@@ -132,10 +131,7 @@ class DualPathViT(CLIPViT):
         blocks = self.transformer.resblocks
         x_t, x_s = blocks[0].split_paths(x, num_frames)
         for block in blocks:
-            if self.with_cp and self.training:
-                x_t, x_s = checkpoint(block.forward_paths, x_t, x_s, use_reentrant=False)
-            else:
-                x_t, x_s = block.forward_paths(x_t, x_s)
+            x_t, x_s = self.run_block(block.forward_paths, x_t, x_s)
         return blocks[-1].merge_paths(x_t, x_s)
 
     def make_images(self, x: torch.Tensor) -> torch.Tensor:
